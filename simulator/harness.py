@@ -1,0 +1,142 @@
+"""Runs the fake cloud and one gateway per profile, plus an HTTP control API.
+
+Used by the pytest fixtures (in-process, on free loopback ports) and by
+``python -m simulator`` for ``scripts/develop``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from .enlighten import CloudMode, EnlightenAccount, EnlightenSimulator
+from .envoy import EnvoySimulator, NetworkMode, legacy_passwords
+from .profiles import PROFILES
+
+DEMO_OWNER = ("owner@example.com", "demo-owner-password")
+DEMO_INSTALLER = ("installer@example.com", "demo-installer-password")
+DEMO_MFA = ("mfa@example.com", "demo-mfa-password")
+
+
+class SimulatorHarness:
+    """The whole simulated world: Enlighten plus the requested gateways."""
+
+    def __init__(self, profiles: list[str] | None = None, host: str = "127.0.0.1") -> None:
+        """Prepare (not start) the cloud and one gateway per profile name."""
+        self.host = host
+        self.cloud = EnlightenSimulator()
+        self.envoys = {
+            name: EnvoySimulator(PROFILES[name], self.cloud.public_key, host)
+            for name in (profiles or list(PROFILES))
+        }
+        serials = {envoy.profile.serial for envoy in self.envoys.values()}
+        self.cloud.add_account(EnlightenAccount(*DEMO_OWNER, kind="owner", serials=set(serials)))
+        self.cloud.add_account(
+            EnlightenAccount(*DEMO_INSTALLER, kind="installer", serials=set(serials))
+        )
+        self.cloud.add_account(EnlightenAccount(*DEMO_MFA, serials=set(serials), mfa=True))
+        self._runner: web.AppRunner | None = None
+        self.cloud_port = 0
+
+    @property
+    def cloud_url(self) -> str:
+        """Base URL standing in for both enlighten.enphaseenergy.com and entrez."""
+        return f"http://{self.host}:{self.cloud_port}"
+
+    async def start(self, cloud_port: int = 0, envoy_ports: dict[str, int] | None = None) -> None:
+        """Start listening; ports default to free ones."""
+        app = self.cloud.build_app()
+        self._add_control_routes(app)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, cloud_port, reuse_address=True)
+        await site.start()
+        server = site._server  # noqa: SLF001 - only way to learn the bound port
+        assert server is not None and server.sockets
+        self.cloud_port = server.sockets[0].getsockname()[1]
+        for name, envoy in self.envoys.items():
+            await envoy.start((envoy_ports or {}).get(name, 0))
+
+    async def stop(self) -> None:
+        """Stop every listener."""
+        for envoy in self.envoys.values():
+            await envoy.stop()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def describe(self) -> dict[str, Any]:
+        """Addresses and demo credentials, for humans and for the control API."""
+        return {
+            "cloud_url": self.cloud_url,
+            "accounts": {
+                "owner": {"username": DEMO_OWNER[0], "password": DEMO_OWNER[1]},
+                "installer": {"username": DEMO_INSTALLER[0], "password": DEMO_INSTALLER[1]},
+                "mfa": {"username": DEMO_MFA[0], "password": DEMO_MFA[1]},
+            },
+            "envoys": {
+                name: {
+                    "host": envoy.address,
+                    "serial": envoy.profile.serial,
+                    "firmware": envoy.profile.firmware,
+                    "scheme": envoy.scheme,
+                    "mode": envoy.mode.value,
+                    "local_accounts": (
+                        {} if envoy.profile.uses_token_auth
+                        else legacy_passwords(envoy.profile.serial)
+                    ),
+                }
+                for name, envoy in self.envoys.items()
+            },
+            "cloud_mode": self.cloud.mode.value,
+            "requests": {
+                "cloud": dict(self.cloud.requests),
+                **{name: dict(envoy.requests) for name, envoy in self.envoys.items()},
+            },
+        }
+
+    # -- HTTP control API ---------------------------------------------------------
+    def _add_control_routes(self, app: web.Application) -> None:
+        app.router.add_get("/_sim", self._state)
+        app.router.add_post("/_sim/envoy/{name}/{action}", self._envoy_action)
+        app.router.add_post("/_sim/cloud/{action}", self._cloud_action)
+
+    async def _state(self, request: web.Request) -> web.Response:
+        return web.json_response(self.describe(), dumps=lambda o: json.dumps(o, indent=2))
+
+    async def _envoy_action(self, request: web.Request) -> web.Response:
+        envoy = self.envoys.get(request.match_info["name"])
+        if envoy is None:
+            raise web.HTTPNotFound(text="unknown profile")
+        body = await request.json() if request.can_read_body else {}
+        match request.match_info["action"]:
+            case "firmware":
+                await envoy.set_firmware(str(body["firmware"]))
+            case "mode":
+                await envoy.set_mode(NetworkMode(body["mode"]))
+            case "reboot":
+                await envoy.reboot()
+            case "drop_sessions":
+                envoy.drop_sessions()
+            case "expire_tokens":
+                envoy.expire_tokens()
+            case "reset_counts":
+                envoy.reset_counts()
+            case _:
+                raise web.HTTPNotFound(text="unknown action")
+        return await self._state(request)
+
+    async def _cloud_action(self, request: web.Request) -> web.Response:
+        body = await request.json() if request.can_read_body else {}
+        match request.match_info["action"]:
+            case "mode":
+                self.cloud.mode = CloudMode(body["mode"])
+            case "password":
+                self.cloud.change_password(str(body["username"]), str(body["password"]))
+            case "reset_counts":
+                self.cloud.reset_counts()
+            case _:
+                raise web.HTTPNotFound(text="unknown action")
+        return await self._state(request)
