@@ -1,0 +1,44 @@
+"""Protocol and authentication for Enphase gateways, free of Home Assistant.
+
+Could be published on its own: it takes an aiohttp session, raises the typed
+errors in :mod:`.errors`, and keeps no global state.
+"""
+
+from .auth import MAX_CONSECUTIVE_REJECTIONS, AuthState, TokenManager
+from .enlighten import EnlightenClient, EnlightenEndpoints
+from .errors import (
+    CredentialsRequired,
+    EnlightenError,
+    EnlightenMfaRequired,
+    EnlightenRejected,
+    EnlightenUnavailable,
+    EnvoyConnectError,
+    EnvoyTokenRejected,
+    GatewayAuthRejected,
+    GatewayUnreachable,
+    InvalidToken,
+)
+from .gateway import EnvoyGateway, FirmwareChange
+from .token import EnvoyToken, TokenKind
+
+__all__ = [
+    "MAX_CONSECUTIVE_REJECTIONS",
+    "AuthState",
+    "CredentialsRequired",
+    "EnlightenClient",
+    "EnlightenEndpoints",
+    "EnlightenError",
+    "EnlightenMfaRequired",
+    "EnlightenRejected",
+    "EnlightenUnavailable",
+    "EnvoyConnectError",
+    "EnvoyGateway",
+    "EnvoyToken",
+    "EnvoyTokenRejected",
+    "FirmwareChange",
+    "GatewayAuthRejected",
+    "GatewayUnreachable",
+    "InvalidToken",
+    "TokenKind",
+    "TokenManager",
+]

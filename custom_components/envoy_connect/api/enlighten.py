@@ -1,0 +1,89 @@
+"""A small client for the two Enlighten calls that produce an Envoy token.
+
+pyenphase can do this too, but it opens its own session, retries without end
+on connection errors and reports a 503 as an authentication error. We need an
+injected session and a clear verdict: rejected, MFA, or merely unavailable.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from .errors import EnlightenMfaRequired, EnlightenRejected, EnlightenUnavailable
+
+_LOGGER = logging.getLogger(__name__)
+
+ENLIGHTEN_URL = "https://enlighten.enphaseenergy.com"
+ENTREZ_URL = "https://entrez.enphaseenergy.com"
+REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=30)
+
+
+@dataclass(frozen=True, slots=True)
+class EnlightenEndpoints:
+    """Where the login and token services live (the simulator replaces both)."""
+
+    login_base: str = ENLIGHTEN_URL
+    token_base: str = ENTREZ_URL
+
+    @classmethod
+    def single(cls, base: str) -> EnlightenEndpoints:
+        """Both services on one base URL, as the simulator serves them."""
+        return cls(login_base=base.rstrip("/"), token_base=base.rstrip("/"))
+
+
+class EnlightenClient:
+    """Obtains Envoy tokens from Enlighten on the caller's session."""
+
+    def __init__(
+        self, session: aiohttp.ClientSession, endpoints: EnlightenEndpoints | None = None
+    ) -> None:
+        """Use ``session`` (which must verify TLS) for every call."""
+        self._session = session
+        self._endpoints = endpoints or EnlightenEndpoints()
+
+    async def async_obtain_token(self, username: str, password: str, serial: str) -> str:
+        """Log in and request a token for ``serial``.
+
+        Raises EnlightenRejected, EnlightenMfaRequired or EnlightenUnavailable.
+        """
+        login = await self._post(
+            f"{self._endpoints.login_base}/login/login.json",
+            data={"user[email]": username, "user[password]": password},
+        )
+        if not isinstance(login, dict):
+            raise EnlightenUnavailable("login answer is not an object")
+        if not (session_id := login.get("session_id")):
+            raise EnlightenMfaRequired("login answered without a session id")
+        token = await self._post(
+            f"{self._endpoints.token_base}/tokens",
+            json={"session_id": session_id, "serial_num": serial, "username": username},
+            expect_json=False,
+        )
+        if not isinstance(token, str) or token.count(".") != 2:
+            raise EnlightenUnavailable("token service answered something that is not a JWT")
+        return token
+
+    async def _post(self, url: str, *, expect_json: bool = True, **kwargs: Any) -> Any:
+        service = url.rsplit("/", 1)[-1]
+        try:
+            async with self._session.post(url, timeout=REQUEST_TIMEOUT, **kwargs) as resp:
+                if resp.status in (401, 403):
+                    _LOGGER.debug("Enlighten %s rejected the request (%s)", service, resp.status)
+                    raise EnlightenRejected(f"Enlighten {service} answered {resp.status}")
+                if resp.status != 200:
+                    raise EnlightenUnavailable(f"Enlighten {service} answered {resp.status}")
+                if expect_json:
+                    return await resp.json(content_type=None)
+                return (await resp.text()).strip()
+        except TimeoutError as err:
+            raise EnlightenUnavailable(f"Enlighten {service} timed out") from err
+        except aiohttp.ClientError as err:
+            raise EnlightenUnavailable(
+                f"Enlighten {service} unreachable: {type(err).__name__}"
+            ) from err
+        except ValueError as err:  # JSON decoding
+            raise EnlightenUnavailable(f"Enlighten {service} answered invalid JSON") from err

@@ -1,0 +1,222 @@
+"""One Envoy gateway on the local network, with recovery built in.
+
+pyenphase does the protocol. This wrapper decides *how* to authenticate for
+the firmware the gateway runs right now, re-reads ``/info`` whenever the
+gateway may have rebooted (a firmware update always reboots it), and walks the
+recovery ladder before it calls anything a rejection:
+
+1. re-validate the same token (a reboot forgets validated tokens);
+2. obtain a new token when Enlighten credentials are stored;
+3. only then raise ``EnvoyTokenRejected``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+
+import aiohttp
+from awesomeversion import AwesomeVersion
+from pyenphase import Envoy, EnvoyData
+from pyenphase.const import AUTH_TOKEN_MIN_VERSION
+from pyenphase.exceptions import (
+    EnvoyAuthenticationError,
+    EnvoyAuthenticationRequired,
+    EnvoyCommunicationError,
+    EnvoyError,
+)
+
+from .auth import TokenManager
+from .errors import (
+    EnvoyTokenRejected,
+    GatewayAuthRejected,
+    GatewayUnreachable,
+)
+from .token import EnvoyToken
+
+_LOGGER = logging.getLogger(__name__)
+
+LOCAL_ACCOUNTS = ("installer", "envoy")
+#: Upper bound for one authentication against the gateway; pyenphase retries
+#: ``/auth/check_jwt`` on connection errors without a stop of its own.
+AUTH_TIMEOUT = 60
+#: Safety net: re-read ``/info`` this often even when nothing looked wrong.
+FIRMWARE_CHECK_INTERVAL = 6 * 3600
+#: Multiplier of pyenphase's random exponential wait between request retries.
+REQUEST_WAIT_MULTIPLIER = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class FirmwareChange:
+    """The gateway came back with other firmware."""
+
+    old: str
+    new: str
+
+    @property
+    def now_needs_token(self) -> bool:
+        """True when the update crossed from digest auth to token auth."""
+        return AwesomeVersion(self.old) < AUTH_TOKEN_MIN_VERSION <= AwesomeVersion(self.new)
+
+
+class _AuthRequired(Exception):
+    """The gateway answered 401/403 to a data request."""
+
+
+class EnvoyGateway:
+    """Connects to, authenticates with and reads one gateway."""
+
+    def __init__(
+        self,
+        host: str,
+        session: aiohttp.ClientSession,
+        tokens: TokenManager,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        request_attempts: int = 2,
+    ) -> None:
+        """Prepare the gateway; nothing is sent before ``async_connect``."""
+        self.host = host
+        self.tokens = tokens
+        self._username = username or ""
+        self._password = password or ""
+        self.envoy = Envoy(host, session)
+        self.envoy.set_retry_policy(
+            max_attempts=request_attempts, max_delay=30, wait_multiplier=REQUEST_WAIT_MULTIPLIER
+        )
+        self.mac: str | None = None
+        self._needs_setup = True
+        self._last_setup = 0.0
+        self._firmware: str | None = None
+        self.firmware_change: FirmwareChange | None = None
+
+    # -- what the gateway told us ----------------------------------------------
+    @property
+    def serial(self) -> str | None:
+        """Serial number from ``/info``."""
+        return self.envoy.serial_number
+
+    @property
+    def firmware(self) -> str | None:
+        """Firmware version from the last ``/info`` read."""
+        return self._firmware
+
+    @property
+    def part_number(self) -> str | None:
+        """Part number from ``/info``."""
+        return self.envoy.part_number
+
+    @property
+    def uses_token_auth(self) -> bool:
+        """True when the running firmware wants a JWT."""
+        return bool(self._firmware) and AwesomeVersion(self._firmware) >= AUTH_TOKEN_MIN_VERSION
+
+    # -- lifecycle -----------------------------------------------------------
+    async def async_connect(self) -> None:
+        """Read ``/info``, authenticate the way the firmware wants, and probe."""
+        await self._setup()
+        await self._authenticate()
+        await self._probe()
+        # /home needs authentication; its MAC identifies the device on the network.
+        interface = await self.envoy.interface_settings()
+        if interface is not None and interface.mac != "unknown":
+            self.mac = interface.mac.lower()
+
+    async def async_update(self) -> EnvoyData:
+        """Fetch data, recovering from reboots and lost sessions on the way."""
+        if self._needs_setup or time.monotonic() - self._last_setup > FIRMWARE_CHECK_INTERVAL:
+            await self._resetup()
+        try:
+            return await self._fetch()
+        except _AuthRequired:
+            _LOGGER.debug("Gateway %s asks for authentication; re-validating", self.host)
+        # 1. The gateway may have rebooted: re-read /info, re-validate the same token.
+        try:
+            await self._resetup()
+            return await self._fetch()
+        except (_AuthRequired, EnvoyTokenRejected):
+            if not self.uses_token_auth:
+                raise GatewayAuthRejected("the gateway refused the local credentials") from None
+        # 2. The gateway refuses this token: obtain a new one when we can.
+        if not self.tokens.can_renew:
+            raise EnvoyTokenRejected("the gateway refused the token")
+        token = await self.tokens.async_renew(seen=self.tokens.token)
+        await self._authenticate(token)
+        try:
+            return await self._fetch()
+        except _AuthRequired:
+            raise EnvoyTokenRejected("the gateway refused a fresh token") from None
+
+    async def async_use_token(self, token: EnvoyToken) -> None:
+        """Validate a newly obtained token with the gateway right away."""
+        await self._authenticate(token)
+
+    # -- steps -------------------------------------------------------------
+    async def _setup(self) -> None:
+        try:
+            await self.envoy.setup()
+        except (EnvoyError, aiohttp.ClientError, TimeoutError) as err:
+            self._needs_setup = True
+            raise GatewayUnreachable(f"cannot read /info: {type(err).__name__}") from err
+        self._firmware = str(self.envoy.firmware) if self.envoy.firmware else None
+        if self.tokens.serial is None:
+            self.tokens.serial = self.serial
+        self._needs_setup = False
+        self._last_setup = time.monotonic()
+
+    async def _resetup(self) -> None:
+        """Re-read ``/info``; on a firmware change, authenticate and probe anew."""
+        previous = self._firmware
+        await self._setup()
+        await self._authenticate()
+        if previous and self._firmware != previous:
+            self.firmware_change = FirmwareChange(previous, self._firmware or "unknown")
+            _LOGGER.info(
+                "Gateway %s firmware changed from %s to %s", self.host, previous, self._firmware
+            )
+            await self._probe()
+
+    async def _authenticate(self, token: EnvoyToken | None = None) -> None:
+        try:
+            async with asyncio.timeout(AUTH_TIMEOUT):
+                if not self.uses_token_auth:
+                    await self.envoy.authenticate(*self._local_credentials())
+                    return
+                if token is None:
+                    token = await self.tokens.async_get_token()
+                token.check_serial(self.serial)
+                await self.envoy.authenticate(token=token.raw)
+        except EnvoyAuthenticationError as err:
+            raise EnvoyTokenRejected("the gateway refused the token") from err
+        except EnvoyAuthenticationRequired as err:
+            raise GatewayAuthRejected("no usable local credentials") from err
+        except (aiohttp.ClientError, TimeoutError, EnvoyCommunicationError) as err:
+            self._needs_setup = True
+            raise GatewayUnreachable(f"authentication failed: {type(err).__name__}") from err
+
+    def _local_credentials(self) -> tuple[str, str | None]:
+        """Digest account for firmware < 7; pyenphase derives blank passwords."""
+        if self._username in LOCAL_ACCOUNTS:
+            return self._username, self._password or None
+        return "installer", None
+
+    async def _probe(self) -> None:
+        try:
+            await self.envoy.probe()
+        except EnvoyAuthenticationRequired as err:
+            raise GatewayAuthRejected("the gateway refused the credentials") from err
+        except (EnvoyError, aiohttp.ClientError, TimeoutError) as err:
+            self._needs_setup = True
+            raise GatewayUnreachable(f"probe failed: {type(err).__name__}") from err
+
+    async def _fetch(self) -> EnvoyData:
+        try:
+            return await self.envoy.update()
+        except EnvoyAuthenticationRequired as err:
+            raise _AuthRequired from err
+        except (EnvoyError, aiohttp.ClientError, TimeoutError) as err:
+            self._needs_setup = True
+            raise GatewayUnreachable(f"update failed: {type(err).__name__}") from err

@@ -1,0 +1,68 @@
+"""Envoy JWTs: what a token says about itself, read without verifying the signature.
+
+Only the gateway can verify a token; we read the claims to know whose it is,
+for which gateway, and when to renew it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+import jwt
+
+from .errors import InvalidToken
+
+#: Owner tokens live a year; renew them when a month is left.
+OWNER_RENEW_BEFORE = timedelta(days=30)
+#: Installer tokens live 12 hours; renew them with an hour left.
+INSTALLER_RENEW_BEFORE = timedelta(hours=1)
+
+
+class TokenKind(StrEnum):
+    """The ``enphaseUser`` claim."""
+
+    OWNER = "owner"
+    INSTALLER = "installer"
+
+
+@dataclass(frozen=True, slots=True)
+class EnvoyToken:
+    """A parsed token. ``repr`` never shows the token itself."""
+
+    raw: str = field(repr=False)
+    kind: TokenKind
+    serial: str | None
+    issued_at: datetime
+    expires_at: datetime
+
+    @classmethod
+    def parse(cls, raw: str) -> EnvoyToken:
+        """Read the claims of ``raw``; raise InvalidToken if it is not an Envoy JWT."""
+        raw = raw.strip()
+        try:
+            claims = jwt.decode(raw, options={"verify_signature": False})
+            expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
+            issued_at = datetime.fromtimestamp(int(claims.get("iat", claims["exp"])), UTC)
+            kind = TokenKind(claims.get("enphaseUser", TokenKind.OWNER))
+        except (jwt.PyJWTError, KeyError, TypeError, ValueError) as err:
+            raise InvalidToken("not an Envoy token") from err
+        audience = claims.get("aud")
+        serial = str(audience) if isinstance(audience, (str, int)) else None
+        return cls(raw=raw, kind=kind, serial=serial, issued_at=issued_at, expires_at=expires_at)
+
+    @property
+    def renew_at(self) -> datetime:
+        """When renewal should start, from the token's own expiry."""
+        margin = OWNER_RENEW_BEFORE if self.kind is TokenKind.OWNER else INSTALLER_RENEW_BEFORE
+        return max(self.issued_at, self.expires_at - margin)
+
+    def is_expired(self, now: datetime) -> bool:
+        """True once the gateway will refuse the token."""
+        return now >= self.expires_at
+
+    def check_serial(self, serial: str | None) -> None:
+        """Raise InvalidToken when the token was issued for another gateway."""
+        if serial and self.serial and self.serial != serial:
+            raise InvalidToken("token belongs to another gateway")

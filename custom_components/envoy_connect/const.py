@@ -1,0 +1,21 @@
+"""Constants of Envoy Connect."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Final
+
+DOMAIN: Final = "envoy_connect"
+
+#: Entry data key of the persisted :class:`api.AuthState`.
+CONF_AUTH_STATE: Final = "auth"
+
+DEFAULT_SCAN_INTERVAL: Final = 60
+MIN_SCAN_INTERVAL: Final = 10
+MAX_SCAN_INTERVAL: Final = 3600
+
+#: Read only by development setups (``scripts/develop``): points the token
+#: service at the simulator. Users never set it; production uses Enphase's hosts.
+DEV_CLOUD_URL_ENV: Final = "ENVOY_CONNECT_DEV_CLOUD_URL"
+
+FIRMWARE_ISSUE_LIFETIME: Final = timedelta(days=1)

@@ -1,0 +1,75 @@
+"""Sessions and clients built from Home Assistant's helpers.
+
+Two sessions, on purpose: the gateway serves a self-signed certificate, so its
+session skips TLS verification; Enlighten requests keep full verification on
+HA's shared session.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import aiohttp
+from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.aiohttp_client import (
+    async_create_clientsession,
+    async_get_clientsession,
+)
+
+from .api import AuthState, EnlightenClient, EnlightenEndpoints, EnvoyGateway, TokenManager
+from .const import CONF_AUTH_STATE, DEV_CLOUD_URL_ENV
+
+#: Development only (see const.DEV_CLOUD_URL_ENV); tests patch this name.
+CLOUD_URL_OVERRIDE: str | None = os.environ.get(DEV_CLOUD_URL_ENV) or None
+
+
+def enlighten_client(hass: HomeAssistant) -> EnlightenClient:
+    """Enlighten token client on HA's verifying session."""
+    endpoints = (
+        EnlightenEndpoints.single(CLOUD_URL_OVERRIDE)
+        if CLOUD_URL_OVERRIDE
+        else EnlightenEndpoints()
+    )
+    return EnlightenClient(async_get_clientsession(hass), endpoints)
+
+
+def gateway_session(hass: HomeAssistant, *, dedicated: bool) -> aiohttp.ClientSession:
+    """Session for the gateway: no TLS verification, cookies allowed for IP hosts.
+
+    ``dedicated`` creates one per config entry, which HA detaches on unload;
+    the config flow borrows HA's shared no-verify session instead.
+    """
+    if dedicated:
+        return async_create_clientsession(
+            hass, verify_ssl=False, cookie_jar=aiohttp.CookieJar(unsafe=True)
+        )
+    return async_get_clientsession(hass, verify_ssl=False)
+
+
+def build_gateway(
+    hass: HomeAssistant,
+    data: Mapping[str, Any],
+    *,
+    serial: str | None,
+    dedicated_session: bool,
+    on_auth_change: Callable[[AuthState], None] | None = None,
+) -> EnvoyGateway:
+    """Gateway for the entry data (or for flow input shaped the same way)."""
+    tokens = TokenManager(
+        serial=serial,
+        client=enlighten_client(hass),
+        username=data.get(CONF_USERNAME),
+        password=data.get(CONF_PASSWORD),
+        state=AuthState.from_dict(data.get(CONF_AUTH_STATE)),
+        on_change=on_auth_change,
+    )
+    return EnvoyGateway(
+        data[CONF_HOST],
+        gateway_session(hass, dedicated=dedicated_session),
+        tokens,
+        username=data.get(CONF_USERNAME),
+        password=data.get(CONF_PASSWORD),
+    )

@@ -1,0 +1,80 @@
+"""Fixtures: the in-process simulator on loopback, and entries configured against it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Generator
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+import tenacity
+from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME
+from homeassistant.core import HomeAssistant
+from pyenphase.auth import EnvoyTokenAuth
+from pyenphase.envoy import Envoy
+from pyenphase.firmware import EnvoyFirmware
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.envoy_connect.const import CONF_AUTH_STATE, DOMAIN
+from simulator import SimulatorHarness
+from simulator.harness import DEMO_INSTALLER, DEMO_OWNER
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Load custom_components/ in every test."""
+
+
+@pytest.fixture(autouse=True)
+def no_retry_waits() -> Generator[None]:
+    """pyenphase waits seconds between retries; the behaviour stays, the waiting goes."""
+    retried = (EnvoyFirmware._get_info, EnvoyTokenAuth._check_jwt, Envoy.probe_request)
+    saved = [fn.retry.wait for fn in retried]  # type: ignore[attr-defined]
+    for fn in retried:
+        fn.retry.wait = tenacity.wait_none()  # type: ignore[attr-defined]
+    with patch("custom_components.envoy_connect.api.gateway.REQUEST_WAIT_MULTIPLIER", 0):
+        yield
+    for fn, wait in zip(retried, saved, strict=True):
+        fn.retry.wait = wait  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+async def sim(hass: HomeAssistant, socket_enabled: None) -> AsyncGenerator[SimulatorHarness]:
+    """All three gateways and the fake Enlighten, on free loopback ports.
+
+    Listening needs sockets; connecting stays restricted to 127.0.0.1 by phcc.
+    """
+    harness = SimulatorHarness()
+    await harness.start()
+    with patch("custom_components.envoy_connect.session.CLOUD_URL_OVERRIDE", harness.cloud_url):
+        yield harness
+    await harness.stop()
+
+
+def entry_data(sim: SimulatorHarness, profile: str, **overrides: Any) -> dict[str, Any]:
+    """Entry data as the config flow would store it, before any token is obtained."""
+    envoy = sim.envoys[profile]
+    if envoy.profile.uses_token_auth:
+        data: dict[str, Any] = {CONF_USERNAME: DEMO_OWNER[0], CONF_PASSWORD: DEMO_OWNER[1]}
+    else:
+        data = {CONF_USERNAME: "installer"}
+    return {CONF_HOST: envoy.address, **data, CONF_AUTH_STATE: {}, **overrides}
+
+
+async def setup_profile(
+    hass: HomeAssistant, sim: SimulatorHarness, profile: str, **overrides: Any
+) -> MockConfigEntry:
+    """Add and set up an entry for one simulated gateway."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=sim.envoys[profile].profile.serial,
+        title=f"Envoy {sim.envoys[profile].profile.serial}",
+        data=entry_data(sim, profile, **overrides),
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+__all__ = ["DEMO_INSTALLER", "DEMO_OWNER", "entry_data", "setup_profile"]

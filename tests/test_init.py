@@ -1,0 +1,72 @@
+"""Setup and unload against each simulator profile, and the start-up failures."""
+
+from __future__ import annotations
+
+import pytest
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+
+from custom_components.envoy_connect.const import CONF_AUTH_STATE, DOMAIN
+from simulator import NetworkMode, SimulatorHarness
+from simulator.enlighten import CloudMode
+
+from .conftest import setup_profile
+
+
+@pytest.mark.parametrize("profile", ["legacy", "metered", "battery"])
+async def test_setup_and_unload(hass: HomeAssistant, sim: SimulatorHarness, profile: str) -> None:
+    """Each profile loads, registers its gateway device, and unloads cleanly."""
+    entry = await setup_profile(hass, sim, profile)
+    assert entry.state is ConfigEntryState.LOADED
+    envoy = sim.envoys[profile]
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, envoy.profile.serial), entry.entry_id
+    )
+    assert device is not None
+    assert device.sw_version == envoy.profile.firmware
+    assert device.serial_number == envoy.profile.serial
+    assert (dr.CONNECTION_NETWORK_MAC, envoy.profile.mac) in device.connections
+
+    session = entry.runtime_data.coordinator.gateway.envoy._client
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.NOT_LOADED
+    # HA detaches the entry's own gateway session on unload.
+    assert session.connector is None
+
+
+async def test_token_obtained_once_and_stored(hass: HomeAssistant, sim: SimulatorHarness) -> None:
+    """Firmware >= 7 without a stored token: one login, and the token lands in the entry."""
+    entry = await setup_profile(hass, sim, "metered")
+    assert sim.cloud.login_count == 1
+    stored = entry.data[CONF_AUTH_STATE]["token"]
+    assert stored == sim.cloud.issued_tokens[-1]
+    assert entry.data[CONF_AUTH_STATE]["last_renewal"] is not None
+
+
+async def test_not_ready_when_gateway_offline(hass: HomeAssistant, sim: SimulatorHarness) -> None:
+    """An unreachable gateway at start is retried, not an error the user must fix."""
+    await sim.envoys["metered"].set_mode(NetworkMode.OFFLINE)
+    entry = await setup_profile(hass, sim, "metered")
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+
+
+async def test_not_ready_when_enlighten_down(hass: HomeAssistant, sim: SimulatorHarness) -> None:
+    """No stored token and Enlighten answering 503: retry later, no reauth."""
+    sim.cloud.mode = CloudMode.ERROR_5XX
+    entry = await setup_profile(hass, sim, "metered")
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+
+
+async def test_auth_failed_starts_one_reauth(hass: HomeAssistant, sim: SimulatorHarness) -> None:
+    """Rejected credentials at start: setup error and exactly one reauth flow."""
+    sim.cloud.change_password("owner@example.com", "changed-elsewhere")
+    entry = await setup_profile(hass, sim, "metered")
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert len(flows) == 1
+    assert flows[0]["context"]["source"] == SOURCE_REAUTH
+    assert flows[0]["step_id"] == "reauth_credentials_rejected"
