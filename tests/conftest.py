@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Generator
+from datetime import timedelta
 from typing import Any
 from unittest.mock import patch
 
 import pytest
 import tenacity
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from pyenphase.auth import EnvoyTokenAuth
 from pyenphase.envoy import Envoy
 from pyenphase.firmware import EnvoyFirmware
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.envoy_connect.const import CONF_AUTH_STATE, DOMAIN
 from simulator import SimulatorHarness
@@ -77,4 +79,14 @@ async def setup_profile(
     return entry
 
 
-__all__ = ["DEMO_INSTALLER", "DEMO_OWNER", "entry_data", "setup_profile"]
+async def poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float = 61) -> None:
+    """Let time pass until the next scheduled refresh ran to its end.
+
+    Interval refreshes are background tasks, so wait for those too.
+    """
+    freezer.tick(timedelta(seconds=seconds))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+__all__ = ["DEMO_INSTALLER", "DEMO_OWNER", "entry_data", "poll", "setup_profile"]

@@ -45,6 +45,7 @@ from .api import (
     EnvoyToken,
     EnvoyTokenRejected,
     GatewayAuthRejected,
+    GatewayMismatch,
     GatewayUnreachable,
     InvalidToken,
 )
@@ -61,6 +62,7 @@ _LOGGER = logging.getLogger(__name__)
 
 ERRORS: tuple[tuple[type[Exception], str], ...] = (
     (GatewayUnreachable, "cannot_connect"),
+    (GatewayMismatch, "wrong_gateway"),
     (EnlightenUnavailable, "enlighten_unavailable"),
     (EnlightenMfaRequired, "mfa_required"),
     (CredentialsRequired, "credentials_required"),

@@ -28,6 +28,7 @@ from .api import (
     EnvoyGateway,
     EnvoyTokenRejected,
     GatewayAuthRejected,
+    GatewayMismatch,
     GatewayUnreachable,
     InvalidToken,
 )
@@ -46,6 +47,14 @@ REAUTH_REASONS: dict[type[EnvoyConnectError], str] = {
     GatewayAuthRejected: "credentials_rejected",
     EnlightenMfaRequired: "mfa_token_required",
     CredentialsRequired: "firmware_needs_enlighten",
+}
+
+
+#: Errors that only make entities unavailable until the next successful update.
+UPDATE_ERRORS: dict[type[EnvoyConnectError], str] = {
+    GatewayUnreachable: "cannot_connect",
+    GatewayMismatch: "wrong_gateway",
+    EnlightenUnavailable: "enlighten_unavailable",
 }
 
 
@@ -102,9 +111,10 @@ class EnvoyCoordinator(DataUpdateCoordinator[EnvoyData]):
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key=f"reauth_{reason}"
             ) from err
-        key = "enlighten_unavailable" if isinstance(err, EnlightenUnavailable) else "cannot_connect"
-        if not isinstance(err, (GatewayUnreachable, EnlightenUnavailable)):
-            key = "unexpected_error"
+        key = next(
+            (key for kind, key in UPDATE_ERRORS.items() if isinstance(err, kind)),
+            "unexpected_error",
+        )
         raise UpdateFailed(
             translation_domain=DOMAIN,
             translation_key=key,

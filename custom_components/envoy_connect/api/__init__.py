@@ -15,6 +15,7 @@ from .errors import (
     EnvoyConnectError,
     EnvoyTokenRejected,
     GatewayAuthRejected,
+    GatewayMismatch,
     GatewayUnreachable,
     InvalidToken,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "EnvoyTokenRejected",
     "FirmwareChange",
     "GatewayAuthRejected",
+    "GatewayMismatch",
     "GatewayUnreachable",
     "InvalidToken",
     "TokenKind",

@@ -14,6 +14,10 @@ class GatewayUnreachable(EnvoyConnectError):
     """The gateway did not answer, or answered with a transient error (503, timeout)."""
 
 
+class GatewayMismatch(EnvoyConnectError):
+    """The host answers with another gateway's serial number (an address changed)."""
+
+
 class GatewayAuthRejected(EnvoyConnectError):
     """The gateway refused the local (digest) credentials of firmware < 7."""
 

@@ -32,6 +32,7 @@ from .auth import TokenManager
 from .errors import (
     EnvoyTokenRejected,
     GatewayAuthRejected,
+    GatewayMismatch,
     GatewayUnreachable,
 )
 from .token import EnvoyToken
@@ -161,9 +162,12 @@ class EnvoyGateway:
         except (EnvoyError, aiohttp.ClientError, TimeoutError) as err:
             self._needs_setup = True
             raise GatewayUnreachable(f"cannot read /info: {type(err).__name__}") from err
-        self._firmware = str(self.envoy.firmware) if self.envoy.firmware else None
         if self.tokens.serial is None:
             self.tokens.serial = self.serial
+        elif self.serial != self.tokens.serial:
+            self._needs_setup = True
+            raise GatewayMismatch("the host answers with another gateway's serial number")
+        self._firmware = str(self.envoy.firmware) if self.envoy.firmware else None
         self._needs_setup = False
         self._last_setup = time.monotonic()
 

@@ -1,0 +1,116 @@
+"""Entity states equal what the simulated gateway served, for each profile."""
+
+from __future__ import annotations
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+
+from custom_components.envoy_connect.const import DOMAIN
+from simulator import NetworkMode, SimulatorHarness
+
+from .conftest import poll, setup_profile
+
+
+def _state(hass: HomeAssistant, unique_id: str) -> str:
+    entity_id = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, unique_id)
+    assert entity_id, unique_id
+    state = hass.states.get(entity_id)
+    assert state is not None
+    return state.state
+
+
+def _unique_ids(hass: HomeAssistant, entry_id: str) -> set[str]:
+    return {e.unique_id for e in er.async_entries_for_config_entry(er.async_get(hass), entry_id)}
+
+
+@pytest.mark.parametrize("profile", ["legacy", "metered", "battery"])
+async def test_gateway_values(hass: HomeAssistant, sim: SimulatorHarness, profile: str) -> None:
+    entry = await setup_profile(hass, sim, profile)
+    envoy = sim.envoys[profile]
+    r = envoy.readings
+    serial = envoy.profile.serial
+    # Energy is reported in Wh and suggested in kWh/MWh: compare in those units.
+    assert float(_state(hass, f"{serial}_current_power_production")) == pytest.approx(r.production_w / 1000)
+    assert float(_state(hass, f"{serial}_daily_energy_production")) == pytest.approx(r.production_wh_today / 1000)
+    assert float(_state(hass, f"{serial}_lifetime_energy_production")) == pytest.approx(
+        r.production_wh_lifetime / 1_000_000
+    )
+    for inverter, watts in r.inverter_watts.items():
+        assert float(_state(hass, f"{inverter}_inverter_power")) == watts
+    ids = _unique_ids(hass, entry.entry_id)
+    if envoy.profile.metered:
+        assert float(_state(hass, f"{serial}_current_power_consumption")) == pytest.approx(r.consumption_w / 1000)
+        assert float(_state(hass, f"{serial}_net_power_consumption")) == pytest.approx(r.net_consumption_w / 1000)
+        assert float(_state(hass, f"{serial}_lifetime_grid_import")) == pytest.approx(
+            r.consumption_wh_lifetime / 1_000_000
+        )
+    else:
+        assert f"{serial}_current_power_consumption" not in ids
+        assert f"{serial}_token_expiry" not in ids
+    if envoy.profile.battery_count:
+        assert float(_state(hass, f"{serial}_battery_level")) == r.battery_soc
+        for battery in r.batteries:
+            assert float(_state(hass, f"{battery.serial}_battery_level")) == battery.soc
+            assert float(_state(hass, f"{battery.serial}_battery_power")) == battery.real_power_w
+    else:
+        assert f"{serial}_battery_level" not in ids
+
+
+async def test_devices_and_linking(hass: HomeAssistant, sim: SimulatorHarness) -> None:
+    entry = await setup_profile(hass, sim, "battery")
+    registry = dr.async_get(hass)
+    devices = dr.async_entries_for_config_entry(registry, entry.entry_id)
+    gateway = registry.async_get_device_by_identifier((DOMAIN, sim.envoys["battery"].profile.serial), entry.entry_id)
+    assert gateway is not None
+    children = [d for d in devices if d.via_device_id == gateway.id]
+    r = sim.envoys["battery"].readings
+    assert len(children) == len(r.inverter_watts) + len(r.batteries)
+
+
+async def test_token_expiry_sensor(hass: HomeAssistant, sim: SimulatorHarness) -> None:
+    entry = await setup_profile(hass, sim, "metered")
+    token = entry.runtime_data.coordinator.gateway.tokens.token
+    assert token is not None
+    entity_id = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, f"{entry.unique_id}_token_expiry")
+    assert entity_id
+    state = hass.states.get(entity_id)
+    assert state is not None
+    assert state.state == token.expires_at.isoformat()
+
+
+async def test_values_follow_and_unavailable(
+    hass: HomeAssistant, sim: SimulatorHarness, freezer: FrozenDateTimeFactory
+) -> None:
+    """New values appear on the next poll; an offline gateway makes entities unavailable."""
+    await setup_profile(hass, sim, "legacy")
+    envoy = sim.envoys["legacy"]
+    first = next(iter(envoy.readings.inverter_watts))
+    envoy.readings.inverter_watts[first] = 42
+    await poll(hass, freezer)
+    assert _state(hass, f"{first}_inverter_power") == "42"
+
+    await envoy.set_mode(NetworkMode.OFFLINE)
+    await poll(hass, freezer)
+    assert _state(hass, f"{first}_inverter_power") == STATE_UNAVAILABLE
+
+    await envoy.set_mode(NetworkMode.ONLINE)
+    await poll(hass, freezer)
+    assert _state(hass, f"{first}_inverter_power") == "42"
+
+
+async def test_inverter_disappears_then_returns(
+    hass: HomeAssistant, sim: SimulatorHarness, freezer: FrozenDateTimeFactory
+) -> None:
+    await setup_profile(hass, sim, "legacy")
+    r = sim.envoys["legacy"].readings
+    serial, watts = next(iter(r.inverter_watts.items()))
+    del r.inverter_watts[serial]
+    new_serial = "482199999999"
+    r.inverter_watts[new_serial] = 77
+    await poll(hass, freezer)
+    assert _state(hass, f"{serial}_inverter_power") == STATE_UNAVAILABLE
+    assert _state(hass, f"{new_serial}_inverter_power") == "77"
