@@ -79,8 +79,13 @@ class EnlightenSimulator:
         return self.requests["/login/login.json"]
 
     def mint_token(
-        self, serial: str, *, kind: str = "owner", username: str = "demo@example.com",
-        lifetime: int | None = None, issued_at: float | None = None,
+        self,
+        serial: str,
+        *,
+        kind: str = "owner",
+        username: str = "demo@example.com",
+        lifetime: int | None = None,
+        issued_at: float | None = None,
     ) -> str:
         """Sign a token directly, as if a user copied one from Enlighten."""
         now = int(issued_at if issued_at is not None else time.time())
@@ -134,8 +139,12 @@ class EnlightenSimulator:
         if account.mfa:
             # MFA accounts get a challenge instead of a session.
             return web.json_response(
-                {"message": "success", "is_consumer": account.kind == "owner",
-                 "requires_mfa": True, "user_id": 4711}
+                {
+                    "message": "success",
+                    "is_consumer": account.kind == "owner",
+                    "requires_mfa": True,
+                    "user_id": 4711,
+                }
             )
         session_id = secrets.token_hex(16)
         self._sessions[session_id] = email

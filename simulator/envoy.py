@@ -104,7 +104,8 @@ class EnvoySimulator:
         )
         await self._site.start()
         server = self._site._server  # noqa: SLF001 - only way to learn the bound port
-        assert server is not None and server.sockets
+        assert server is not None
+        assert server.sockets
         self._port = server.sockets[0].getsockname()[1]
         self.boot_count += 1
 
@@ -167,7 +168,10 @@ class EnvoySimulator:
             return False
         try:
             claims = jwt.decode(
-                token, self._token_key, algorithms=["ES256"], audience=self.profile.serial,
+                token,
+                self._token_key,
+                algorithms=["ES256"],
+                audience=self.profile.serial,
                 options={"require": ["exp", "iat", "aud"]},
             )
         except jwt.PyJWTError:
@@ -178,7 +182,8 @@ class EnvoySimulator:
         if not self.profile.uses_token_auth:
             return (
                 self._digest.verify(
-                    request.headers.get("Authorization"), request.method,
+                    request.headers.get("Authorization"),
+                    request.method,
                     legacy_passwords(self.profile.serial),
                 )
                 is not None
@@ -221,9 +226,7 @@ class EnvoySimulator:
         for path, producer in metered_routes.items():
             app.router.add_get(path, self._json(producer, lambda: self.profile.metered))
         for path, producer in battery_routes.items():
-            app.router.add_get(
-                path, self._json(producer, lambda: bool(self.profile.battery_count))
-            )
+            app.router.add_get(path, self._json(producer, lambda: bool(self.profile.battery_count)))
         return app
 
     @web.middleware
@@ -269,13 +272,15 @@ class EnvoySimulator:
             raise web.HTTPNotFound
         token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if not token or not self._token_is_valid(token):
-            return web.Response(status=401, text="<!DOCTYPE html><h2>Invalid token.</h2>",
-                                content_type="text/html")
+            return web.Response(
+                status=401, text="<!DOCTYPE html><h2>Invalid token.</h2>", content_type="text/html"
+            )
         self._validated_tokens.add(token)
         cookie = secrets.token_hex(16)
         self._sessions[cookie] = token
-        response = web.Response(text="<!DOCTYPE html><h2>Valid token.</h2>",
-                                content_type="text/html")
+        response = web.Response(
+            text="<!DOCTYPE html><h2>Valid token.</h2>", content_type="text/html"
+        )
         response.set_cookie(SESSION_COOKIE, cookie, secure=True, httponly=True)
         return response
 
@@ -285,8 +290,14 @@ class EnvoySimulator:
             "timezone": "Europe/Amsterdam",
             "network": {
                 "primary_interface": "eth0",
-                "interfaces": [{"type": "ethernet", "interface": "eth0",
-                                "mac": self.profile.mac.upper(), "dhcp": True}],
+                "interfaces": [
+                    {
+                        "type": "ethernet",
+                        "interface": "eth0",
+                        "mac": self.profile.mac.upper(),
+                        "dhcp": True,
+                    }
+                ],
             },
         }
 
@@ -296,10 +307,25 @@ def _dry_contact_status() -> dict[str, object]:
 
 
 def _dry_contact_settings() -> dict[str, object]:
-    return {"dry_contacts": [{
-        "id": "NC1", "black_s_start": 5, "essential_end_time": 32400.0,
-        "essential_start_time": 57600.0, "gen_action": "shed", "grid_action": "apply",
-        "load_name": "Pool pump", "manual_override": "true", "micro_grid_action": "shed",
-        "mode": "manual", "override": "true", "priority": 1.0, "pv_serial_nb": [],
-        "soc_high": 70.0, "soc_low": 25.0, "type": "LOAD",
-    }]}
+    return {
+        "dry_contacts": [
+            {
+                "id": "NC1",
+                "black_s_start": 5,
+                "essential_end_time": 32400.0,
+                "essential_start_time": 57600.0,
+                "gen_action": "shed",
+                "grid_action": "apply",
+                "load_name": "Pool pump",
+                "manual_override": "true",
+                "micro_grid_action": "shed",
+                "mode": "manual",
+                "override": "true",
+                "priority": 1.0,
+                "pv_serial_nb": [],
+                "soc_high": 70.0,
+                "soc_low": 25.0,
+                "type": "LOAD",
+            }
+        ]
+    }

@@ -54,7 +54,8 @@ class SimulatorHarness:
         site = web.TCPSite(self._runner, self.host, cloud_port, reuse_address=True)
         await site.start()
         server = site._server  # noqa: SLF001 - only way to learn the bound port
-        assert server is not None and server.sockets
+        assert server is not None
+        assert server.sockets
         self.cloud_port = server.sockets[0].getsockname()[1]
         for name, envoy in self.envoys.items():
             await envoy.start((envoy_ports or {}).get(name, 0))
@@ -84,7 +85,8 @@ class SimulatorHarness:
                     "scheme": envoy.scheme,
                     "mode": envoy.mode.value,
                     "local_accounts": (
-                        {} if envoy.profile.uses_token_auth
+                        {}
+                        if envoy.profile.uses_token_auth
                         else legacy_passwords(envoy.profile.serial)
                     ),
                 }

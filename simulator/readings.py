@@ -48,8 +48,9 @@ class Readings:
             f"4821{serial_base + i:08d}": 180 + 9 * i for i in range(profile.inverter_count)
         }
         batteries = [
-            BatteryReading(serial=f"4822{serial_base + i:08d}", soc=60 + 7 * i,
-                           real_power_w=-640 + 90 * i)
+            BatteryReading(
+                serial=f"4822{serial_base + i:08d}", soc=60 + 7 * i, real_power_w=-640 + 90 * i
+            )
             for i in range(profile.battery_count)
         ]
         return cls(inverter_watts=inverters, batteries=batteries)
@@ -83,77 +84,133 @@ class Readings:
     def api_v1_inverters(self) -> list[dict[str, int | str]]:
         """``/api/v1/production/inverters``."""
         return [
-            {"serialNumber": serial, "lastReportDate": self.report_time - 17 * i,
-             "devType": 1, "lastReportWatts": watts, "maxReportWatts": 295}
+            {
+                "serialNumber": serial,
+                "lastReportDate": self.report_time - 17 * i,
+                "devType": 1,
+                "lastReportWatts": watts,
+                "maxReportWatts": 295,
+            }
             for i, (serial, watts) in enumerate(self.inverter_watts.items())
         ]
 
     def production_json(self, metered: bool) -> dict[str, object]:
         """``/production.json`` and ``/production``."""
         inverters = {
-            "type": "inverters", "activeCount": len(self.inverter_watts),
-            "readingTime": self.report_time, "wNow": self.production_w,
+            "type": "inverters",
+            "activeCount": len(self.inverter_watts),
+            "readingTime": self.report_time,
+            "wNow": self.production_w,
             "whLifetime": self.production_wh_lifetime,
         }
         eim = {
-            "type": "eim", "activeCount": 1 if metered else 0,
-            "measurementType": "production", "readingTime": self.report_time,
+            "type": "eim",
+            "activeCount": 1 if metered else 0,
+            "measurementType": "production",
+            "readingTime": self.report_time,
             "wNow": float(self.production_w if metered else 0),
             "whLifetime": float(self.production_wh_lifetime if metered else 0),
-            "varhLeadLifetime": 0.0, "varhLagLifetime": 0.0, "vahLifetime": 0.0,
-            "rmsCurrent": 0.0, "rmsVoltage": 240.1, "reactPwr": 0.0, "apprntPwr": 0.0,
-            "pwrFactor": 1.0, "whToday": float(self.production_wh_today if metered else 0),
+            "varhLeadLifetime": 0.0,
+            "varhLagLifetime": 0.0,
+            "vahLifetime": 0.0,
+            "rmsCurrent": 0.0,
+            "rmsVoltage": 240.1,
+            "reactPwr": 0.0,
+            "apprntPwr": 0.0,
+            "pwrFactor": 1.0,
+            "whToday": float(self.production_wh_today if metered else 0),
             "whLastSevenDays": float(self.production_wh_7_days if metered else 0),
-            "vahToday": 0.0, "varhLeadToday": 0.0, "varhLagToday": 0.0,
+            "vahToday": 0.0,
+            "varhLeadToday": 0.0,
+            "varhLagToday": 0.0,
         }
         consumption: list[dict[str, object]] = []
         if metered:
             consumption = [
                 {
-                    "type": "eim", "activeCount": 1, "measurementType": "total-consumption",
-                    "readingTime": self.report_time, "wNow": float(self.consumption_w),
+                    "type": "eim",
+                    "activeCount": 1,
+                    "measurementType": "total-consumption",
+                    "readingTime": self.report_time,
+                    "wNow": float(self.consumption_w),
                     "whLifetime": float(self.consumption_wh_lifetime),
                     "whToday": float(self.consumption_wh_today),
                     "whLastSevenDays": float(self.consumption_wh_7_days),
                     "rmsVoltage": 240.1,
                 },
                 {
-                    "type": "eim", "activeCount": 1, "measurementType": "net-consumption",
-                    "readingTime": self.report_time, "wNow": float(self.net_consumption_w),
+                    "type": "eim",
+                    "activeCount": 1,
+                    "measurementType": "net-consumption",
+                    "readingTime": self.report_time,
+                    "wNow": float(self.net_consumption_w),
                     "whLifetime": float(self.net_consumption_wh_lifetime),
-                    "whToday": 0.0, "whLastSevenDays": 0.0, "rmsVoltage": 240.1,
+                    "whToday": 0.0,
+                    "whLastSevenDays": 0.0,
+                    "rmsVoltage": 240.1,
                 },
             ]
         return {
             "production": [inverters, eim],
             "consumption": consumption,
-            "storage": [{"type": "acb", "activeCount": 0, "readingTime": 0,
-                         "wNow": 0, "whNow": 0, "state": "idle"}],
+            "storage": [
+                {
+                    "type": "acb",
+                    "activeCount": 0,
+                    "readingTime": 0,
+                    "wNow": 0,
+                    "whNow": 0,
+                    "state": "idle",
+                }
+            ],
         }
 
     def ivp_meters(self) -> list[dict[str, object]]:
         """``/ivp/meters``: the CT configuration."""
         return [
-            {"eid": eid, "state": "enabled", "measurementType": kind, "phaseMode": "single",
-             "phaseCount": 1, "meteringStatus": "normal", "statusFlags": []}
+            {
+                "eid": eid,
+                "state": "enabled",
+                "measurementType": kind,
+                "phaseMode": "single",
+                "phaseCount": 1,
+                "meteringStatus": "normal",
+                "statusFlags": [],
+            }
             for eid, kind in ((PRODUCTION_EID, "production"), (CONSUMPTION_EID, "net-consumption"))
         ]
 
     def ivp_meters_readings(self) -> list[dict[str, object]]:
         """``/ivp/meters/readings``: the CT values."""
+
         def reading(eid: int, power: int, delivered: int, received: int) -> dict[str, object]:
             return {
-                "eid": eid, "timestamp": self.report_time, "actEnergyDlvd": float(delivered),
-                "actEnergyRcvd": float(received), "apparentEnergy": float(delivered),
-                "reactEnergyLagg": 0.0, "reactEnergyLead": 0.0, "instantaneousDemand": float(power),
-                "activePower": float(power), "apparentPower": float(abs(power)),
-                "reactivePower": 0.0, "pwrFactor": 0.99, "voltage": 240.1,
-                "current": round(abs(power) / 240.1, 3), "freq": 60.0, "channels": [],
+                "eid": eid,
+                "timestamp": self.report_time,
+                "actEnergyDlvd": float(delivered),
+                "actEnergyRcvd": float(received),
+                "apparentEnergy": float(delivered),
+                "reactEnergyLagg": 0.0,
+                "reactEnergyLead": 0.0,
+                "instantaneousDemand": float(power),
+                "activePower": float(power),
+                "apparentPower": float(abs(power)),
+                "reactivePower": 0.0,
+                "pwrFactor": 0.99,
+                "voltage": 240.1,
+                "current": round(abs(power) / 240.1, 3),
+                "freq": 60.0,
+                "channels": [],
             }
+
         return [
             reading(PRODUCTION_EID, self.production_w, self.production_wh_lifetime, 0),
-            reading(CONSUMPTION_EID, self.net_consumption_w,
-                    self.consumption_wh_lifetime, self.production_wh_lifetime),
+            reading(
+                CONSUMPTION_EID,
+                self.net_consumption_w,
+                self.consumption_wh_lifetime,
+                self.production_wh_lifetime,
+            ),
         ]
 
     def ensemble_inventory(self, enpower: bool) -> list[dict[str, object]]:
@@ -161,44 +218,82 @@ class Readings:
         if not self.batteries:
             return []
         common = {
-            "admin_state": 6, "admin_state_str": "ENCHG_STATE_READY", "comm_level_2_4_ghz": 4,
-            "comm_level_sub_ghz": 4, "communicating": True, "img_load_date": 1_695_000_000,
-            "img_pnum_running": "2.6.5973_rel/22.11", "installed": 1_690_000_000,
-            "last_rpt_date": self.report_time, "temperature": 29,
+            "admin_state": 6,
+            "admin_state_str": "ENCHG_STATE_READY",
+            "comm_level_2_4_ghz": 4,
+            "comm_level_sub_ghz": 4,
+            "communicating": True,
+            "img_load_date": 1_695_000_000,
+            "img_pnum_running": "2.6.5973_rel/22.11",
+            "installed": 1_690_000_000,
+            "last_rpt_date": self.report_time,
+            "temperature": 29,
         }
-        inventory: list[dict[str, object]] = [{
-            "type": "ENCHARGE",
-            "devices": [
-                {**common, "part_num": "830-01760-r37", "serial_num": b.serial,
-                 "bmu_fw_version": "2.1.34", "dc_switch_off": False, "encharge_capacity": b.capacity_wh,
-                 "encharge_rev": 2, "led_status": 17, "maxCellTemp": 31, "percentFull": b.soc}
-                for b in self.batteries
-            ],
-        }]
+        inventory: list[dict[str, object]] = [
+            {
+                "type": "ENCHARGE",
+                "devices": [
+                    {
+                        **common,
+                        "part_num": "830-01760-r37",
+                        "serial_num": b.serial,
+                        "bmu_fw_version": "2.1.34",
+                        "dc_switch_off": False,
+                        "encharge_capacity": b.capacity_wh,
+                        "encharge_rev": 2,
+                        "led_status": 17,
+                        "maxCellTemp": 31,
+                        "percentFull": b.soc,
+                    }
+                    for b in self.batteries
+                ],
+            }
+        ]
         if enpower:
-            inventory.append({
-                "type": "ENPOWER",
-                "devices": [{**common, "part_num": "860-00276-r28", "serial_num": "482300054321",
-                             "Enpwr_grid_mode": "multimode-ongrid", "mains_admin_state": "closed",
-                             "mains_oper_state": "closed", "temperature": 79}],
-            })
+            inventory.append(
+                {
+                    "type": "ENPOWER",
+                    "devices": [
+                        {
+                            **common,
+                            "part_num": "860-00276-r28",
+                            "serial_num": "482300054321",
+                            "Enpwr_grid_mode": "multimode-ongrid",
+                            "mains_admin_state": "closed",
+                            "mains_oper_state": "closed",
+                            "temperature": 79,
+                        }
+                    ],
+                }
+            )
         return inventory
 
     def ensemble_secctrl(self) -> dict[str, object]:
         """``/ivp/ensemble/secctrl``: aggregate battery state."""
         capacity = sum(b.capacity_wh for b in self.batteries)
         return {
-            "agg_soc": self.battery_soc, "Max_energy": capacity, "ENC_agg_soc": self.battery_soc,
-            "ENC_agg_soh": 100, "ENC_agg_backup_energy": capacity // 5,
+            "agg_soc": self.battery_soc,
+            "Max_energy": capacity,
+            "ENC_agg_soc": self.battery_soc,
+            "ENC_agg_soh": 100,
+            "ENC_agg_backup_energy": capacity // 5,
             "ENC_agg_avail_energy": capacity * self.battery_soc // 100,
-            "Enc_commissioned_capacity": capacity, "Enc_max_available_capacity": capacity,
-            "adjusted_backup_soc": 20, "configured_backup_soc": 20,
+            "Enc_commissioned_capacity": capacity,
+            "Enc_max_available_capacity": capacity,
+            "adjusted_backup_soc": 20,
+            "configured_backup_soc": 20,
         }
 
     def ensemble_power(self) -> dict[str, object]:
         """``/ivp/ensemble/power`` (the key really is ``devices:``)."""
-        return {"devices:": [
-            {"serial_num": b.serial, "real_power_mw": b.real_power_w * 1000,
-             "apparent_power_mva": abs(b.real_power_w) * 1000, "soc": b.soc}
-            for b in self.batteries
-        ]}
+        return {
+            "devices:": [
+                {
+                    "serial_num": b.serial,
+                    "real_power_mw": b.real_power_w * 1000,
+                    "apparent_power_mva": abs(b.real_power_w) * 1000,
+                    "soc": b.soc,
+                }
+                for b in self.batteries
+            ]
+        }

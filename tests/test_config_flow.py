@@ -7,11 +7,16 @@ from typing import Any
 
 import pytest
 from homeassistant.config_entries import SOURCE_USER, SOURCE_ZEROCONF
-from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_SCAN_INTERVAL, CONF_TOKEN, CONF_USERNAME
+from homeassistant.const import (
+    CONF_HOST,
+    CONF_PASSWORD,
+    CONF_SCAN_INTERVAL,
+    CONF_TOKEN,
+    CONF_USERNAME,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.envoy_connect.const import CONF_AUTH_STATE, DOMAIN
 from simulator import NetworkMode, SimulatorHarness
@@ -52,7 +57,9 @@ async def test_user_creates_entry(
         assert token is None
 
 
-async def test_user_with_pasted_token_needs_no_cloud(hass: HomeAssistant, sim: SimulatorHarness) -> None:
+async def test_user_with_pasted_token_needs_no_cloud(
+    hass: HomeAssistant, sim: SimulatorHarness
+) -> None:
     envoy = sim.envoys["metered"]
     token = sim.cloud.mint_token(envoy.profile.serial)
     result = await _user_flow(hass, {CONF_HOST: envoy.address, CONF_TOKEN: token})
@@ -66,9 +73,21 @@ async def test_user_with_pasted_token_needs_no_cloud(hass: HomeAssistant, sim: S
     [
         ("offline", {CONF_USERNAME: DEMO_OWNER[0], CONF_PASSWORD: DEMO_OWNER[1]}, "cannot_connect"),
         ("none", {CONF_USERNAME: DEMO_OWNER[0], CONF_PASSWORD: "wrong"}, "invalid_auth"),
-        ("cloud_down", {CONF_USERNAME: DEMO_OWNER[0], CONF_PASSWORD: DEMO_OWNER[1]}, "enlighten_unavailable"),
-        ("cloud_unreachable", {CONF_USERNAME: DEMO_OWNER[0], CONF_PASSWORD: DEMO_OWNER[1]}, "enlighten_unavailable"),
-        ("none", {CONF_USERNAME: "mfa@example.com", CONF_PASSWORD: "demo-mfa-password"}, "mfa_required"),
+        (
+            "cloud_down",
+            {CONF_USERNAME: DEMO_OWNER[0], CONF_PASSWORD: DEMO_OWNER[1]},
+            "enlighten_unavailable",
+        ),
+        (
+            "cloud_unreachable",
+            {CONF_USERNAME: DEMO_OWNER[0], CONF_PASSWORD: DEMO_OWNER[1]},
+            "enlighten_unavailable",
+        ),
+        (
+            "none",
+            {CONF_USERNAME: "mfa@example.com", CONF_PASSWORD: "demo-mfa-password"},
+            "mfa_required",
+        ),
         ("none", {CONF_USERNAME: "installer"}, "credentials_required"),
         ("none", {CONF_TOKEN: "not-a-token"}, "invalid_token"),
         ("revoked", {CONF_TOKEN: "revoked"}, "invalid_auth"),
@@ -109,7 +128,8 @@ async def test_user_unknown_error(hass: HomeAssistant, sim: SimulatorHarness) ->
     from unittest.mock import patch
 
     with patch(
-        "custom_components.envoy_connect.config_flow.async_validate", side_effect=RuntimeError("boom")
+        "custom_components.envoy_connect.config_flow.async_validate",
+        side_effect=RuntimeError("boom"),
     ):
         result = await _user_flow(hass, {CONF_HOST: sim.envoys["legacy"].address})
     assert result["errors"] == {"base": "unknown"}
@@ -117,15 +137,21 @@ async def test_user_unknown_error(hass: HomeAssistant, sim: SimulatorHarness) ->
 
 async def test_user_already_configured(hass: HomeAssistant, sim: SimulatorHarness) -> None:
     await setup_profile(hass, sim, "legacy")
-    result = await _user_flow(hass, {CONF_HOST: sim.envoys["legacy"].address, CONF_USERNAME: "installer"})
+    result = await _user_flow(
+        hass, {CONF_HOST: sim.envoys["legacy"].address, CONF_USERNAME: "installer"}
+    )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
 
 
 def _zeroconf(host: str, serial: str | None, ip: str = "127.0.0.1") -> ZeroconfServiceInfo:
     return ZeroconfServiceInfo(
-        ip_address=ip_address(ip), ip_addresses=[ip_address(ip)], hostname="envoy.local.",
-        name="envoy._enphase-envoy._tcp.local.", port=80, type="_enphase-envoy._tcp.local.",
+        ip_address=ip_address(ip),
+        ip_addresses=[ip_address(ip)],
+        hostname="envoy.local.",
+        name="envoy._enphase-envoy._tcp.local.",
+        port=80,
+        type="_enphase-envoy._tcp.local.",
         properties={"serialnum": serial} if serial else {},
     )
 
@@ -133,7 +159,9 @@ def _zeroconf(host: str, serial: str | None, ip: str = "127.0.0.1") -> ZeroconfS
 async def test_zeroconf_new_gateway(hass: HomeAssistant, sim: SimulatorHarness) -> None:
     envoy = sim.envoys["legacy"]
     result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_zeroconf("127.0.0.1", envoy.profile.serial)
+        DOMAIN,
+        context={"source": SOURCE_ZEROCONF},
+        data=_zeroconf("127.0.0.1", envoy.profile.serial),
     )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
@@ -147,7 +175,8 @@ async def test_zeroconf_new_gateway(hass: HomeAssistant, sim: SimulatorHarness) 
 async def test_zeroconf_known_gateway_moves(hass: HomeAssistant, sim: SimulatorHarness) -> None:
     entry = await setup_profile(hass, sim, "legacy")
     result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_ZEROCONF},
+        DOMAIN,
+        context={"source": SOURCE_ZEROCONF},
         data=_zeroconf("127.0.0.1", sim.envoys["legacy"].profile.serial),
     )
     assert result["type"] is FlowResultType.ABORT
@@ -155,8 +184,13 @@ async def test_zeroconf_known_gateway_moves(hass: HomeAssistant, sim: SimulatorH
     assert entry.data[CONF_HOST] == "127.0.0.1"
 
 
-@pytest.mark.parametrize(("ip", "serial", "reason"), [("fe80::1", "1", "not_ipv4_address"), ("127.0.0.1", None, "no_serial")])
-async def test_zeroconf_aborts(hass: HomeAssistant, ip: str, serial: str | None, reason: str) -> None:
+@pytest.mark.parametrize(
+    ("ip", "serial", "reason"),
+    [("fe80::1", "1", "not_ipv4_address"), ("127.0.0.1", None, "no_serial")],
+)
+async def test_zeroconf_aborts(
+    hass: HomeAssistant, ip: str, serial: str | None, reason: str
+) -> None:
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_zeroconf("x", serial, ip=ip)
     )
@@ -172,7 +206,11 @@ async def test_reconfigure(hass: HomeAssistant, sim: SimulatorHarness) -> None:
     before = dict(entry.data)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {CONF_HOST: sim.envoys["battery"].address, CONF_USERNAME: DEMO_OWNER[0], CONF_PASSWORD: DEMO_OWNER[1]},
+        {
+            CONF_HOST: sim.envoys["battery"].address,
+            CONF_USERNAME: DEMO_OWNER[0],
+            CONF_PASSWORD: DEMO_OWNER[1],
+        },
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "wrong_gateway"}
@@ -181,7 +219,11 @@ async def test_reconfigure(hass: HomeAssistant, sim: SimulatorHarness) -> None:
     result = await entry.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {CONF_HOST: sim.envoys["metered"].address, CONF_USERNAME: DEMO_INSTALLER[0], CONF_PASSWORD: DEMO_INSTALLER[1]},
+        {
+            CONF_HOST: sim.envoys["metered"].address,
+            CONF_USERNAME: DEMO_INSTALLER[0],
+            CONF_PASSWORD: DEMO_INSTALLER[1],
+        },
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
@@ -195,7 +237,12 @@ async def test_reconfigure_error_keeps_entry(hass: HomeAssistant, sim: Simulator
     before = dict(entry.data)
     result = await entry.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_HOST: sim.envoys["metered"].address, CONF_USERNAME: DEMO_OWNER[0], CONF_PASSWORD: "nope"},
+        result["flow_id"],
+        {
+            CONF_HOST: sim.envoys["metered"].address,
+            CONF_USERNAME: DEMO_OWNER[0],
+            CONF_PASSWORD: "nope",
+        },
     )
     assert result["errors"] == {"base": "invalid_auth"}
     assert dict(entry.data) == before
@@ -234,7 +281,9 @@ async def test_options_change_interval(hass: HomeAssistant, sim: SimulatorHarnes
     entry = await setup_profile(hass, sim, "legacy")
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.FORM
-    result = await hass.config_entries.options.async_configure(result["flow_id"], {CONF_SCAN_INTERVAL: 15})
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_SCAN_INTERVAL: 15}
+    )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     assert entry.runtime_data.coordinator.update_interval.total_seconds() == 15

@@ -61,7 +61,9 @@ async def test_rejected_pasted_token_starts_reauth(
 ) -> None:
     envoy = sim.envoys["metered"]
     token = sim.cloud.mint_token(envoy.profile.serial)
-    entry = await setup_profile(hass, sim, "metered", username=None, password=None, auth={"token": token})
+    entry = await setup_profile(
+        hass, sim, "metered", username=None, password=None, auth={"token": token}
+    )
     assert entry.state is ConfigEntryState.LOADED
     envoy.revoke_token(token)
     await poll(hass, freezer)
@@ -78,7 +80,9 @@ async def test_firmware_7_to_8_updates_device(
     await sim.envoys["metered"].set_firmware("8.2.4286")  # reboots: sessions are lost
     await poll(hass, freezer)
     assert _ok(entry)
-    device = dr.async_get(hass).async_get_device_by_identifier((DOMAIN, str(entry.unique_id)), entry.entry_id)
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, str(entry.unique_id)), entry.entry_id
+    )
     assert device is not None
     assert device.sw_version == "8.2.4286"
     assert sim.cloud.login_count == logins

@@ -34,8 +34,12 @@ async def test_gateway_values(hass: HomeAssistant, sim: SimulatorHarness, profil
     r = envoy.readings
     serial = envoy.profile.serial
     # Energy is reported in Wh and suggested in kWh/MWh: compare in those units.
-    assert float(_state(hass, f"{serial}_current_power_production")) == pytest.approx(r.production_w / 1000)
-    assert float(_state(hass, f"{serial}_daily_energy_production")) == pytest.approx(r.production_wh_today / 1000)
+    assert float(_state(hass, f"{serial}_current_power_production")) == pytest.approx(
+        r.production_w / 1000
+    )
+    assert float(_state(hass, f"{serial}_daily_energy_production")) == pytest.approx(
+        r.production_wh_today / 1000
+    )
     assert float(_state(hass, f"{serial}_lifetime_energy_production")) == pytest.approx(
         r.production_wh_lifetime / 1_000_000
     )
@@ -43,8 +47,12 @@ async def test_gateway_values(hass: HomeAssistant, sim: SimulatorHarness, profil
         assert float(_state(hass, f"{inverter}_inverter_power")) == watts
     ids = _unique_ids(hass, entry.entry_id)
     if envoy.profile.metered:
-        assert float(_state(hass, f"{serial}_current_power_consumption")) == pytest.approx(r.consumption_w / 1000)
-        assert float(_state(hass, f"{serial}_net_power_consumption")) == pytest.approx(r.net_consumption_w / 1000)
+        assert float(_state(hass, f"{serial}_current_power_consumption")) == pytest.approx(
+            r.consumption_w / 1000
+        )
+        assert float(_state(hass, f"{serial}_net_power_consumption")) == pytest.approx(
+            r.net_consumption_w / 1000
+        )
         assert float(_state(hass, f"{serial}_lifetime_grid_import")) == pytest.approx(
             r.consumption_wh_lifetime / 1_000_000
         )
@@ -64,7 +72,9 @@ async def test_devices_and_linking(hass: HomeAssistant, sim: SimulatorHarness) -
     entry = await setup_profile(hass, sim, "battery")
     registry = dr.async_get(hass)
     devices = dr.async_entries_for_config_entry(registry, entry.entry_id)
-    gateway = registry.async_get_device_by_identifier((DOMAIN, sim.envoys["battery"].profile.serial), entry.entry_id)
+    gateway = registry.async_get_device_by_identifier(
+        (DOMAIN, sim.envoys["battery"].profile.serial), entry.entry_id
+    )
     assert gateway is not None
     children = [d for d in devices if d.via_device_id == gateway.id]
     r = sim.envoys["battery"].readings
@@ -75,7 +85,9 @@ async def test_token_expiry_sensor(hass: HomeAssistant, sim: SimulatorHarness) -
     entry = await setup_profile(hass, sim, "metered")
     token = entry.runtime_data.coordinator.gateway.tokens.token
     assert token is not None
-    entity_id = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, f"{entry.unique_id}_token_expiry")
+    entity_id = er.async_get(hass).async_get_entity_id(
+        "sensor", DOMAIN, f"{entry.unique_id}_token_expiry"
+    )
     assert entity_id
     state = hass.states.get(entity_id)
     assert state is not None
@@ -107,7 +119,7 @@ async def test_inverter_disappears_then_returns(
 ) -> None:
     await setup_profile(hass, sim, "legacy")
     r = sim.envoys["legacy"].readings
-    serial, watts = next(iter(r.inverter_watts.items()))
+    serial = next(iter(r.inverter_watts))
     del r.inverter_watts[serial]
     new_serial = "482199999999"
     r.inverter_watts[new_serial] = 77

@@ -1,4 +1,4 @@
-"""Envoy Connect: Enphase gateways in Home Assistant, with authentication that never silently dies."""
+"""Envoy Connect: Enphase gateways in Home Assistant; authentication that never silently dies."""
 
 from __future__ import annotations
 

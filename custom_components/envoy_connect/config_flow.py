@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import voluptuous as vol
+import probatio as vol
 from homeassistant.config_entries import (
     ConfigFlow,
     ConfigFlowResult,
@@ -72,7 +72,12 @@ ERRORS: tuple[tuple[type[Exception], str], ...] = (
     (EnvoyTokenRejected, "invalid_auth"),
 )
 
-REAUTH_STEPS = ("token_rejected", "credentials_rejected", "firmware_needs_enlighten", "mfa_token_required")
+REAUTH_STEPS = (
+    "token_rejected",
+    "credentials_rejected",
+    "firmware_needs_enlighten",
+    "mfa_token_required",
+)
 
 _TEXT = TextSelector()
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
@@ -81,7 +86,9 @@ _TOKEN = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD, multili
 
 def _credentials_schema(defaults: Mapping[str, Any]) -> dict[vol.Marker, Any]:
     return {
-        vol.Optional(CONF_USERNAME, description={"suggested_value": defaults.get(CONF_USERNAME)}): _TEXT,
+        vol.Optional(
+            CONF_USERNAME, description={"suggested_value": defaults.get(CONF_USERNAME)}
+        ): _TEXT,
         vol.Optional(CONF_PASSWORD): _PASSWORD,
         vol.Optional(CONF_TOKEN): _TOKEN,
     }
@@ -133,7 +140,7 @@ async def _validate_with_errors(
     """``async_validate`` with errors turned into form error keys."""
     try:
         return await async_validate(hass, user_input, expected_serial), {}
-    except Exception as err:  # noqa: BLE001 - every failure must become a form error
+    except Exception as err:
         for kind, key in ERRORS:
             if isinstance(err, kind):
                 return None, {"base": key}
@@ -162,11 +169,15 @@ class EnvoyConnectConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for host and credentials, validate, create the entry."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            validated, errors = await _validate_with_errors(self.hass, user_input, self._discovered_serial)
+            validated, errors = await _validate_with_errors(
+                self.hass, user_input, self._discovered_serial
+            )
             if validated:
                 await self.async_set_unique_id(validated.serial, raise_on_progress=False)
                 self._abort_if_unique_id_configured(updates={CONF_HOST: validated.data[CONF_HOST]})
-                return self.async_create_entry(title=f"Envoy {validated.serial}", data=validated.data)
+                return self.async_create_entry(
+                    title=f"Envoy {validated.serial}", data=validated.data
+                )
         defaults = user_input or {CONF_HOST: self._discovered_host}
         return self.async_show_form(
             step_id="user",
@@ -189,7 +200,9 @@ class EnvoyConnectConfigFlow(ConfigFlow, domain=DOMAIN):
         self.context["title_placeholders"] = {"serial": serial}
         return await self.async_step_user()
 
-    async def async_step_reconfigure(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
         """Change the host or credentials of an existing gateway."""
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
@@ -213,23 +226,33 @@ class EnvoyConnectConfigFlow(ConfigFlow, domain=DOMAIN):
         return await self._async_reauth_form(reason, None)
 
     # One step per reason, so each form carries its own translated explanation.
-    async def async_step_reauth_token_rejected(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+    async def async_step_reauth_token_rejected(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
         """The gateway refused the token."""
         return await self._async_reauth_form("token_rejected", user_input)
 
-    async def async_step_reauth_credentials_rejected(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+    async def async_step_reauth_credentials_rejected(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
         """Enlighten (or the gateway) refused the credentials."""
         return await self._async_reauth_form("credentials_rejected", user_input)
 
-    async def async_step_reauth_firmware_needs_enlighten(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+    async def async_step_reauth_firmware_needs_enlighten(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
         """A firmware update moved the gateway to token authentication."""
         return await self._async_reauth_form("firmware_needs_enlighten", user_input)
 
-    async def async_step_reauth_mfa_token_required(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+    async def async_step_reauth_mfa_token_required(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
         """The account uses MFA: only a pasted token works."""
         return await self._async_reauth_form("mfa_token_required", user_input)
 
-    async def _async_reauth_form(self, reason: str, user_input: dict[str, Any] | None) -> ConfigFlowResult:
+    async def _async_reauth_form(
+        self, reason: str, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
         """New Enlighten credentials or a pasted token, validated before saving."""
         entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
@@ -255,14 +278,23 @@ class EnvoyOptionsFlow(OptionsFlowWithReload):
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show and save the options."""
         if user_input is not None:
-            return self.async_create_entry(data={CONF_SCAN_INTERVAL: int(user_input[CONF_SCAN_INTERVAL])})
+            return self.async_create_entry(
+                data={CONF_SCAN_INTERVAL: int(user_input[CONF_SCAN_INTERVAL])}
+            )
         current = self.config_entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
         return self.async_show_form(
             step_id="init",
-            data_schema=vol.Schema({
-                vol.Required(CONF_SCAN_INTERVAL, default=current): NumberSelector(
-                    NumberSelectorConfig(min=MIN_SCAN_INTERVAL, max=MAX_SCAN_INTERVAL, step=1,
-                                         unit_of_measurement="s", mode=NumberSelectorMode.BOX)
-                )
-            }),
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_SCAN_INTERVAL, default=current): NumberSelector(
+                        NumberSelectorConfig(
+                            min=MIN_SCAN_INTERVAL,
+                            max=MAX_SCAN_INTERVAL,
+                            step=1,
+                            unit_of_measurement="s",
+                            mode=NumberSelectorMode.BOX,
+                        )
+                    )
+                }
+            ),
         )

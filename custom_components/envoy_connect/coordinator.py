@@ -71,9 +71,7 @@ class EnvoyCoordinator(DataUpdateCoordinator[EnvoyData]):
 
     config_entry: EnvoyConfigEntry
 
-    def __init__(
-        self, hass: HomeAssistant, entry: EnvoyConfigEntry, gateway: EnvoyGateway
-    ) -> None:
+    def __init__(self, hass: HomeAssistant, entry: EnvoyConfigEntry, gateway: EnvoyGateway) -> None:
         """Poll ``gateway`` at the interval chosen in the options."""
         super().__init__(
             hass,

@@ -18,8 +18,9 @@ def _redact(value: Any, secrets: set[str]) -> Any:
     """Redact secret keys and any known secret or serial wherever it appears."""
     if isinstance(value, dict):
         return {
-            _redact(k, secrets) if isinstance(k, str) else k:
-                REDACTED if k in SECRET_KEYS else _redact(v, secrets)
+            _redact(k, secrets) if isinstance(k, str) else k: REDACTED
+            if k in SECRET_KEYS
+            else _redact(v, secrets)
             for k, v in value.items()
         }
     if isinstance(value, (list, tuple, set)):
@@ -50,15 +51,20 @@ async def async_get_config_entry_diagnostics(
         *([data.enpower.serial_number] if data and data.enpower else []),
         *([gateway.mac] if gateway.mac else []),
     }
-    return _redact(
+    dump: dict[str, Any] = _redact(
         {
-            "entry": {"title": entry.title, "data": dict(entry.data), "options": dict(entry.options)},
+            "entry": {
+                "title": entry.title,
+                "data": dict(entry.data),
+                "options": dict(entry.options),
+            },
             "gateway": {
                 "firmware": gateway.firmware,
                 "part_number": gateway.part_number,
                 "uses_token_auth": gateway.uses_token_auth,
                 "supported_features": str(gateway.envoy.supported_features)
-                if data is not None else None,
+                if data is not None
+                else None,
             },
             "auth": {
                 "token_type": token.kind.value if token else None,
@@ -76,3 +82,4 @@ async def async_get_config_entry_diagnostics(
         },
         secrets,
     )
+    return dump

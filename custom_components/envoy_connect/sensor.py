@@ -18,7 +18,6 @@ from homeassistant.const import (
     EntityCategory,
     UnitOfEnergy,
     UnitOfPower,
-    UnitOfTemperature,
 )
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.device_registry import DeviceInfo
@@ -52,25 +51,40 @@ class EnvoyPartDescription(SensorEntityDescription):
     value_fn: Callable[[Any], StateType]
 
 
-def _energy(key: str, fn: Callable[[EnvoyData], StateType], exists: Callable[[EnvoyData], bool],
-            *, increasing: bool = True, suggested: str = UnitOfEnergy.KILO_WATT_HOUR,
-            ) -> EnvoySensorDescription:
+def _energy(
+    key: str,
+    fn: Callable[[EnvoyData], StateType],
+    exists: Callable[[EnvoyData], bool],
+    *,
+    increasing: bool = True,
+    suggested: str = UnitOfEnergy.KILO_WATT_HOUR,
+) -> EnvoySensorDescription:
     return EnvoySensorDescription(
-        key=key, translation_key=key, native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
-        suggested_unit_of_measurement=suggested, suggested_display_precision=2,
+        key=key,
+        translation_key=key,
+        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+        suggested_unit_of_measurement=suggested,
+        suggested_display_precision=2,
         device_class=SensorDeviceClass.ENERGY,
         state_class=SensorStateClass.TOTAL_INCREASING if increasing else None,
-        value_fn=fn, exists_fn=exists,
+        value_fn=fn,
+        exists_fn=exists,
     )
 
 
-def _power(key: str, fn: Callable[[EnvoyData], StateType],
-           exists: Callable[[EnvoyData], bool]) -> EnvoySensorDescription:
+def _power(
+    key: str, fn: Callable[[EnvoyData], StateType], exists: Callable[[EnvoyData], bool]
+) -> EnvoySensorDescription:
     return EnvoySensorDescription(
-        key=key, translation_key=key, native_unit_of_measurement=UnitOfPower.WATT,
-        suggested_unit_of_measurement=UnitOfPower.KILO_WATT, suggested_display_precision=3,
-        device_class=SensorDeviceClass.POWER, state_class=SensorStateClass.MEASUREMENT,
-        value_fn=fn, exists_fn=exists,
+        key=key,
+        translation_key=key,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_unit_of_measurement=UnitOfPower.KILO_WATT,
+        suggested_display_precision=3,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=fn,
+        exists_fn=exists,
     )
 
 
@@ -83,55 +97,91 @@ def _has_consumption(d: EnvoyData) -> bool:
 
 
 def _has_net_ct(d: EnvoyData) -> bool:
-    return d.ctmeter_consumption is not None and d.ctmeter_consumption.measurement_type == "net-consumption"
+    return (
+        d.ctmeter_consumption is not None
+        and d.ctmeter_consumption.measurement_type == "net-consumption"
+    )
 
 
 # The lambdas run only when exists_fn held at creation; data may still lose a
 # section later (a gateway reboot), hence the conditional expressions.
 GATEWAY_SENSORS: tuple[EnvoySensorDescription, ...] = (
-    _power("current_power_production",
-           lambda d: d.system_production.watts_now if d.system_production else None,
-           _has_production),
-    _energy("daily_energy_production",
-            lambda d: d.system_production.watt_hours_today if d.system_production else None,
-            _has_production),
-    _energy("seven_days_energy_production",
-            lambda d: d.system_production.watt_hours_last_7_days if d.system_production else None,
-            _has_production, increasing=False),
-    _energy("lifetime_energy_production",
-            lambda d: d.system_production.watt_hours_lifetime if d.system_production else None,
-            _has_production, suggested=UnitOfEnergy.MEGA_WATT_HOUR),
-    _power("current_power_consumption",
-           lambda d: d.system_consumption.watts_now if d.system_consumption else None,
-           _has_consumption),
-    _energy("daily_energy_consumption",
-            lambda d: d.system_consumption.watt_hours_today if d.system_consumption else None,
-            _has_consumption),
-    _energy("seven_days_energy_consumption",
-            lambda d: d.system_consumption.watt_hours_last_7_days if d.system_consumption else None,
-            _has_consumption, increasing=False),
-    _energy("lifetime_energy_consumption",
-            lambda d: d.system_consumption.watt_hours_lifetime if d.system_consumption else None,
-            _has_consumption, suggested=UnitOfEnergy.MEGA_WATT_HOUR),
-    _power("net_power_consumption",
-           lambda d: d.system_net_consumption.watts_now if d.system_net_consumption else None,
-           lambda d: d.system_net_consumption is not None),
-    _energy("lifetime_grid_import",
-            lambda d: d.ctmeter_consumption.energy_delivered if d.ctmeter_consumption else None,
-            _has_net_ct, suggested=UnitOfEnergy.MEGA_WATT_HOUR),
-    _energy("lifetime_grid_export",
-            lambda d: d.ctmeter_consumption.energy_received if d.ctmeter_consumption else None,
-            _has_net_ct, suggested=UnitOfEnergy.MEGA_WATT_HOUR),
+    _power(
+        "current_power_production",
+        lambda d: d.system_production.watts_now if d.system_production else None,
+        _has_production,
+    ),
+    _energy(
+        "daily_energy_production",
+        lambda d: d.system_production.watt_hours_today if d.system_production else None,
+        _has_production,
+    ),
+    _energy(
+        "seven_days_energy_production",
+        lambda d: d.system_production.watt_hours_last_7_days if d.system_production else None,
+        _has_production,
+        increasing=False,
+    ),
+    _energy(
+        "lifetime_energy_production",
+        lambda d: d.system_production.watt_hours_lifetime if d.system_production else None,
+        _has_production,
+        suggested=UnitOfEnergy.MEGA_WATT_HOUR,
+    ),
+    _power(
+        "current_power_consumption",
+        lambda d: d.system_consumption.watts_now if d.system_consumption else None,
+        _has_consumption,
+    ),
+    _energy(
+        "daily_energy_consumption",
+        lambda d: d.system_consumption.watt_hours_today if d.system_consumption else None,
+        _has_consumption,
+    ),
+    _energy(
+        "seven_days_energy_consumption",
+        lambda d: d.system_consumption.watt_hours_last_7_days if d.system_consumption else None,
+        _has_consumption,
+        increasing=False,
+    ),
+    _energy(
+        "lifetime_energy_consumption",
+        lambda d: d.system_consumption.watt_hours_lifetime if d.system_consumption else None,
+        _has_consumption,
+        suggested=UnitOfEnergy.MEGA_WATT_HOUR,
+    ),
+    _power(
+        "net_power_consumption",
+        lambda d: d.system_net_consumption.watts_now if d.system_net_consumption else None,
+        lambda d: d.system_net_consumption is not None,
+    ),
+    _energy(
+        "lifetime_grid_import",
+        lambda d: d.ctmeter_consumption.energy_delivered if d.ctmeter_consumption else None,
+        _has_net_ct,
+        suggested=UnitOfEnergy.MEGA_WATT_HOUR,
+    ),
+    _energy(
+        "lifetime_grid_export",
+        lambda d: d.ctmeter_consumption.energy_received if d.ctmeter_consumption else None,
+        _has_net_ct,
+        suggested=UnitOfEnergy.MEGA_WATT_HOUR,
+    ),
     EnvoySensorDescription(
-        key="battery_level", translation_key="battery_level", native_unit_of_measurement=PERCENTAGE,
-        device_class=SensorDeviceClass.BATTERY, state_class=SensorStateClass.MEASUREMENT,
+        key="battery_level",
+        translation_key="battery_level",
+        native_unit_of_measurement=PERCENTAGE,
+        device_class=SensorDeviceClass.BATTERY,
+        state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda d: d.encharge_aggregate.state_of_charge if d.encharge_aggregate else None,
         exists_fn=lambda d: d.encharge_aggregate is not None,
     ),
     EnvoySensorDescription(
-        key="available_battery_energy", translation_key="available_battery_energy",
+        key="available_battery_energy",
+        translation_key="available_battery_energy",
         native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
-        device_class=SensorDeviceClass.ENERGY_STORAGE, state_class=SensorStateClass.MEASUREMENT,
+        device_class=SensorDeviceClass.ENERGY_STORAGE,
+        state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda d: d.encharge_aggregate.available_energy if d.encharge_aggregate else None,
         exists_fn=lambda d: d.encharge_aggregate is not None,
     ),
@@ -139,34 +189,46 @@ GATEWAY_SENSORS: tuple[EnvoySensorDescription, ...] = (
 
 INVERTER_SENSORS: tuple[EnvoyPartDescription, ...] = (
     EnvoyPartDescription(
-        key="inverter_power", translation_key="inverter_power",
-        native_unit_of_measurement=UnitOfPower.WATT, device_class=SensorDeviceClass.POWER,
-        state_class=SensorStateClass.MEASUREMENT, value_fn=lambda inv: inv.last_report_watts,
+        key="inverter_power",
+        translation_key="inverter_power",
+        native_unit_of_measurement=UnitOfPower.WATT,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda inv: inv.last_report_watts,
     ),
     EnvoyPartDescription(
-        key="last_reported", translation_key="last_reported",
-        device_class=SensorDeviceClass.TIMESTAMP, entity_category=EntityCategory.DIAGNOSTIC,
+        key="last_reported",
+        translation_key="last_reported",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda inv: dt_util.utc_from_timestamp(inv.last_report_date),
     ),
 )
 
 BATTERY_SENSORS: tuple[EnvoyPartDescription, ...] = (
     EnvoyPartDescription(
-        key="battery_level", translation_key="battery_level", native_unit_of_measurement=PERCENTAGE,
-        device_class=SensorDeviceClass.BATTERY, state_class=SensorStateClass.MEASUREMENT,
+        key="battery_level",
+        translation_key="battery_level",
+        native_unit_of_measurement=PERCENTAGE,
+        device_class=SensorDeviceClass.BATTERY,
+        state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda power: power.soc,
     ),
     EnvoyPartDescription(
-        key="battery_power", translation_key="battery_power",
-        native_unit_of_measurement=UnitOfPower.WATT, device_class=SensorDeviceClass.POWER,
+        key="battery_power",
+        translation_key="battery_power",
+        native_unit_of_measurement=UnitOfPower.WATT,
+        device_class=SensorDeviceClass.POWER,
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda power: round(power.real_power_mw / 1000),
     ),
 )
 
 TOKEN_EXPIRY = SensorEntityDescription(
-    key="token_expiry", translation_key="token_expiry",
-    device_class=SensorDeviceClass.TIMESTAMP, entity_category=EntityCategory.DIAGNOSTIC,
+    key="token_expiry",
+    translation_key="token_expiry",
+    device_class=SensorDeviceClass.TIMESTAMP,
+    entity_category=EntityCategory.DIAGNOSTIC,
 )
 
 
@@ -185,7 +247,9 @@ async def async_setup_entry(
     ]
     if coordinator.gateway.uses_token_auth:
         entities.append(
-            TokenExpirySensor(coordinator, TOKEN_EXPIRY, device_serial=serial, device_info=gateway_info)
+            TokenExpirySensor(
+                coordinator, TOKEN_EXPIRY, device_serial=serial, device_info=gateway_info
+            )
         )
     async_add_entities(entities)
 
@@ -198,9 +262,14 @@ async def async_setup_entry(
         for inverter in coordinator.data.inverters:
             if (key := f"inverter:{inverter}") not in known:
                 known.add(key)
-                info = DeviceInfo(identifiers={(DOMAIN, inverter)}, name=f"Inverter {inverter}",
-                                  manufacturer="Enphase", model="Micro-inverter",
-                                  serial_number=inverter, via_device_id=parent)
+                info = DeviceInfo(
+                    identifiers={(DOMAIN, inverter)},
+                    name=f"Inverter {inverter}",
+                    manufacturer="Enphase",
+                    model="Micro-inverter",
+                    serial_number=inverter,
+                    via_device_id=parent,
+                )
                 new.extend(
                     EnvoyInverterSensor(coordinator, d, device_serial=inverter, device_info=info)
                     for d in INVERTER_SENSORS
@@ -210,11 +279,16 @@ async def async_setup_entry(
             if (key := f"battery:{battery}") not in known:
                 known.add(key)
                 part = inventory.get(battery)
-                info = DeviceInfo(identifiers={(DOMAIN, battery)}, name=f"IQ Battery {battery}",
-                                  manufacturer="Enphase", model="IQ Battery",
-                                  model_id=part.part_number if part else None,
-                                  sw_version=part.firmware_version if part else None,
-                                  serial_number=battery, via_device_id=parent)
+                info = DeviceInfo(
+                    identifiers={(DOMAIN, battery)},
+                    name=f"IQ Battery {battery}",
+                    manufacturer="Enphase",
+                    model="IQ Battery",
+                    model_id=part.part_number if part else None,
+                    sw_version=part.firmware_version if part else None,
+                    serial_number=battery,
+                    via_device_id=parent,
+                )
                 new.extend(
                     EnvoyBatterySensor(coordinator, d, device_serial=battery, device_info=info)
                     for d in BATTERY_SENSORS
@@ -252,10 +326,17 @@ class _PartSensor(EnvoyEntity, SensorEntity):
 
     entity_description: EnvoyPartDescription
 
-    def __init__(self, coordinator: EnvoyCoordinator, description: EnvoyPartDescription, *,
-                 device_serial: str, device_info: DeviceInfo) -> None:
-        super().__init__(coordinator, description, device_serial=device_serial,
-                         device_info=device_info)
+    def __init__(
+        self,
+        coordinator: EnvoyCoordinator,
+        description: EnvoyPartDescription,
+        *,
+        device_serial: str,
+        device_info: DeviceInfo,
+    ) -> None:
+        super().__init__(
+            coordinator, description, device_serial=device_serial, device_info=device_info
+        )
         self._serial = device_serial
 
     def _record(self) -> Any:

@@ -137,11 +137,12 @@ class TokenManager:
             raise CredentialsRequired("no Enlighten credentials stored")
         if self.blocked:
             raise EnlightenRejected("too many rejected logins; waiting for new credentials")
-        assert self._client and self._username and self._password and self.serial
+        assert self._client
+        assert self._username
+        assert self._password
+        assert self.serial
         try:
-            raw = await self._client.async_obtain_token(
-                self._username, self._password, self.serial
-            )
+            raw = await self._client.async_obtain_token(self._username, self._password, self.serial)
             token = EnvoyToken.parse(raw)
             token.check_serial(self.serial)
         except EnlightenRejected as err:

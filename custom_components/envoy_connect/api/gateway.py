@@ -138,7 +138,7 @@ class EnvoyGateway:
         try:
             await self._resetup()
             return await self._fetch()
-        except (_AuthRequired, EnvoyTokenRejected):
+        except _AuthRequired, EnvoyTokenRejected:
             if not self.uses_token_auth:
                 raise GatewayAuthRejected("the gateway refused the local credentials") from None
         # 2. The gateway refuses this token: obtain a new one when we can.
