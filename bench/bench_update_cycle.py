@@ -1,0 +1,63 @@
+"""Benchmark: one update cycle against the simulator, and a 50-caller token renewal.
+
+Run: .venv/bin/python bench/bench_update_cycle.py
+Targets: a metered update cycle under 50 ms on loopback; renewal stays one login.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from custom_components.envoy_connect.api import (
+    AuthState,
+    EnlightenClient,
+    EnlightenEndpoints,
+    EnvoyGateway,
+    TokenManager,
+)
+from simulator import SimulatorHarness
+from simulator.harness import DEMO_OWNER
+
+
+async def main(cycles: int = 200) -> None:
+    sim = SimulatorHarness(["metered"])
+    await sim.start()
+    async with (
+        aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=False)) as local,
+        aiohttp.ClientSession() as cloud,
+    ):
+        client = EnlightenClient(cloud, EnlightenEndpoints.single(sim.cloud_url))
+        tokens = TokenManager(
+            serial=None,
+            client=client,
+            username=DEMO_OWNER[0],
+            password=DEMO_OWNER[1],
+            state=AuthState(),
+        )
+        gateway = EnvoyGateway(sim.envoys["metered"].address, local, tokens)
+        await gateway.async_connect()
+        times = []
+        for _ in range(cycles):
+            start = time.perf_counter()
+            await gateway.async_update()
+            times.append(time.perf_counter() - start)
+        sim.cloud.reset_counts()
+        await asyncio.gather(*(tokens.async_renew(seen=tokens.token) for _ in range(50)))
+    await sim.stop()
+    print(
+        f"update cycle: median {statistics.median(times) * 1000:.1f} ms, "
+        f"p95 {sorted(times)[int(cycles * 0.95)] * 1000:.1f} ms over {cycles} cycles"
+    )
+    print(f"50 concurrent renewals -> {sim.cloud.login_count} Enlighten login(s)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
