@@ -232,6 +232,25 @@ async def test_reconfigure(hass: HomeAssistant, sim: SimulatorHarness) -> None:
     assert entry.runtime_data.coordinator.gateway.tokens.token.kind.value == "installer"
 
 
+async def test_reconfigure_host_only_keeps_secrets(
+    hass: HomeAssistant, sim: SimulatorHarness
+) -> None:
+    """Secrets are never shown, so blank fields keep them: no new login, token reused."""
+    entry = await setup_profile(hass, sim, "metered")
+    token = entry.data[CONF_AUTH_STATE]["token"]
+    logins = sim.cloud.login_count
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_HOST: sim.envoys["metered"].address, CONF_USERNAME: DEMO_OWNER[0]},
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_PASSWORD] == DEMO_OWNER[1]
+    assert entry.data[CONF_AUTH_STATE]["token"] == token
+    await hass.async_block_till_done()
+    assert sim.cloud.login_count == logins
+
+
 async def test_reconfigure_error_keeps_entry(hass: HomeAssistant, sim: SimulatorHarness) -> None:
     entry = await setup_profile(hass, sim, "metered")
     before = dict(entry.data)

@@ -101,6 +101,26 @@ def _gateway_schema(defaults: Mapping[str, Any]) -> vol.Schema:
     )
 
 
+def _keep_stored_secrets(
+    user_input: Mapping[str, Any], stored: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Blank secret fields mean "unchanged" when reconfiguring.
+
+    Secrets are never shown in a form, so a user who only changes the host leaves
+    them empty: keep the stored password (same username) and the stored token,
+    which also spares an Enlighten login.
+    """
+    merged = dict(user_input)
+    same_user = (merged.get(CONF_USERNAME) or None) == stored.get(CONF_USERNAME)
+    if merged.get(CONF_PASSWORD) or not same_user:
+        return merged  # new credentials: validate exactly those, never a stored token
+    if stored.get(CONF_PASSWORD):
+        merged[CONF_PASSWORD] = stored[CONF_PASSWORD]
+    if not merged.get(CONF_TOKEN):
+        merged[CONF_TOKEN] = (stored.get(CONF_AUTH_STATE) or {}).get("token")
+    return merged
+
+
 @dataclass(frozen=True, slots=True)
 class Validated:
     """What a successful validation learned and what to store."""
@@ -207,7 +227,9 @@ class EnvoyConnectConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            validated, errors = await _validate_with_errors(self.hass, user_input, entry.unique_id)
+            validated, errors = await _validate_with_errors(
+                self.hass, _keep_stored_secrets(user_input, entry.data), entry.unique_id
+            )
             if validated:
                 await self.async_set_unique_id(validated.serial)
                 self._abort_if_unique_id_mismatch(reason="wrong_gateway")
