@@ -130,8 +130,10 @@ class EnvoyCoordinator(DataUpdateCoordinator[EnvoyData]):
 
     @callback
     def _update_device_firmware(self, firmware: str) -> None:
+        # Devices belong to one entry since HA 2026.8: look ours up by entry.
+        entry = self.config_entry
         registry = dr.async_get(self.hass)
-        if self.config_entry.unique_id and (
-            device := registry.async_get_device(identifiers={(DOMAIN, self.config_entry.unique_id)})
+        if device := registry.async_get_device_by_identifier(
+            (DOMAIN, str(entry.unique_id)), entry.entry_id
         ):
             registry.async_update_device(device.id, sw_version=firmware)

@@ -106,10 +106,6 @@ class TokenManager:
         """True when a login may be attempted now."""
         return self.has_credentials and not self.blocked
 
-    def renewal_due(self) -> bool:
-        """True when there is no usable token or its renewal window has opened."""
-        return self._token is None or self._clock() >= self._token.renew_at
-
     def usable(self) -> bool:
         """True when the current token has not expired."""
         return self._token is not None and not self._token.is_expired(self._clock())

@@ -56,11 +56,6 @@ class FirmwareChange:
     old: str
     new: str
 
-    @property
-    def now_needs_token(self) -> bool:
-        """True when the update crossed from digest auth to token auth."""
-        return AwesomeVersion(self.old) < AUTH_TOKEN_MIN_VERSION <= AwesomeVersion(self.new)
-
 
 class _AuthRequired(Exception):
     """The gateway answered 401/403 to a data request."""
@@ -150,10 +145,6 @@ class EnvoyGateway:
             return await self._fetch()
         except _AuthRequired:
             raise EnvoyTokenRejected("the gateway refused a fresh token") from None
-
-    async def async_use_token(self, token: EnvoyToken) -> None:
-        """Validate a newly obtained token with the gateway right away."""
-        await self._authenticate(token)
 
     # -- steps -------------------------------------------------------------
     async def _setup(self) -> None:
