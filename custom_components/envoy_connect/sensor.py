@@ -24,6 +24,8 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 from pyenphase import EnvoyData
+from pyenphase.models.system_consumption import EnvoySystemConsumption
+from pyenphase.models.system_production import EnvoySystemProduction
 
 from . import EnvoyConfigEntry
 from .const import DOMAIN
@@ -88,12 +90,35 @@ def _power(
     )
 
 
-def _has_production(d: EnvoyData) -> bool:
-    return d.system_production is not None
+def _totals(
+    kind: str,
+    section: Callable[[EnvoyData], EnvoySystemProduction | EnvoySystemConsumption | None],
+) -> tuple[EnvoySensorDescription, ...]:
+    """Power, today, last seven days and lifetime of one section (production, consumption).
 
+    The value functions tolerate the section going missing later (a gateway
+    reboot), since entities are created once while it was present.
+    """
 
-def _has_consumption(d: EnvoyData) -> bool:
-    return d.system_consumption is not None
+    def field(name: str) -> Callable[[EnvoyData], StateType]:
+        return lambda d: None if (s := section(d)) is None else getattr(s, name)
+
+    def exists(d: EnvoyData) -> bool:
+        return section(d) is not None
+
+    return (
+        _power(f"current_power_{kind}", field("watts_now"), exists),
+        _energy(f"daily_energy_{kind}", field("watt_hours_today"), exists),
+        _energy(
+            f"seven_days_energy_{kind}", field("watt_hours_last_7_days"), exists, increasing=False
+        ),
+        _energy(
+            f"lifetime_energy_{kind}",
+            field("watt_hours_lifetime"),
+            exists,
+            suggested=UnitOfEnergy.MEGA_WATT_HOUR,
+        ),
+    )
 
 
 def _has_net_ct(d: EnvoyData) -> bool:
@@ -103,53 +128,9 @@ def _has_net_ct(d: EnvoyData) -> bool:
     )
 
 
-# The lambdas run only when exists_fn held at creation; data may still lose a
-# section later (a gateway reboot), hence the conditional expressions.
 GATEWAY_SENSORS: tuple[EnvoySensorDescription, ...] = (
-    _power(
-        "current_power_production",
-        lambda d: d.system_production.watts_now if d.system_production else None,
-        _has_production,
-    ),
-    _energy(
-        "daily_energy_production",
-        lambda d: d.system_production.watt_hours_today if d.system_production else None,
-        _has_production,
-    ),
-    _energy(
-        "seven_days_energy_production",
-        lambda d: d.system_production.watt_hours_last_7_days if d.system_production else None,
-        _has_production,
-        increasing=False,
-    ),
-    _energy(
-        "lifetime_energy_production",
-        lambda d: d.system_production.watt_hours_lifetime if d.system_production else None,
-        _has_production,
-        suggested=UnitOfEnergy.MEGA_WATT_HOUR,
-    ),
-    _power(
-        "current_power_consumption",
-        lambda d: d.system_consumption.watts_now if d.system_consumption else None,
-        _has_consumption,
-    ),
-    _energy(
-        "daily_energy_consumption",
-        lambda d: d.system_consumption.watt_hours_today if d.system_consumption else None,
-        _has_consumption,
-    ),
-    _energy(
-        "seven_days_energy_consumption",
-        lambda d: d.system_consumption.watt_hours_last_7_days if d.system_consumption else None,
-        _has_consumption,
-        increasing=False,
-    ),
-    _energy(
-        "lifetime_energy_consumption",
-        lambda d: d.system_consumption.watt_hours_lifetime if d.system_consumption else None,
-        _has_consumption,
-        suggested=UnitOfEnergy.MEGA_WATT_HOUR,
-    ),
+    *_totals("production", lambda d: d.system_production),
+    *_totals("consumption", lambda d: d.system_consumption),
     _power(
         "net_power_consumption",
         lambda d: d.system_net_consumption.watts_now if d.system_net_consumption else None,
