@@ -83,11 +83,6 @@ async def test_user_with_pasted_token_needs_no_cloud(
             {CONF_USERNAME: DEMO_OWNER[0], CONF_PASSWORD: DEMO_OWNER[1]},
             "enlighten_unavailable",
         ),
-        (
-            "none",
-            {CONF_USERNAME: "mfa@example.com", CONF_PASSWORD: "demo-mfa-password"},
-            "mfa_required",
-        ),
         ("none", {CONF_USERNAME: "installer"}, "credentials_required"),
         ("none", {CONF_TOKEN: "not-a-token"}, "invalid_token"),
         ("revoked", {CONF_TOKEN: "revoked"}, "invalid_auth"),
@@ -128,7 +123,7 @@ async def test_user_unknown_error(hass: HomeAssistant, sim: SimulatorHarness) ->
     from unittest.mock import patch
 
     with patch(
-        "custom_components.envoy_connect.config_flow.async_validate",
+        "custom_components.envoy_connect.auth_form.async_validate",
         side_effect=RuntimeError("boom"),
     ):
         result = await _user_flow(hass, {CONF_HOST: sim.envoys["legacy"].address})

@@ -9,6 +9,7 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
+from . import issues
 from .const import DOMAIN
 from .coordinator import EnvoyCoordinator
 from .session import build_gateway
@@ -47,9 +48,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnvoyConfigEntry) -> boo
     )
     entry.runtime_data = EnvoyRuntimeData(coordinator, device.id)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    coordinator.renewal.async_start()
+    issues.async_expire_firmware_updated(hass, entry)
     return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: EnvoyConfigEntry) -> bool:
     """Unload platforms; HA detaches the entry's gateway session on unload."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: EnvoyConfigEntry) -> None:
+    """Take the entry's repair issues with it."""
+    issues.async_remove_all(hass, entry)

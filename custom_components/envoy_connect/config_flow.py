@@ -7,9 +7,7 @@ is stored, so the first start needs no cloud round-trip.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import probatio as vol
@@ -25,29 +23,21 @@ from homeassistant.const import (
     CONF_TOKEN,
     CONF_USERNAME,
 )
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import callback
 from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
-    TextSelector,
-    TextSelectorConfig,
-    TextSelectorType,
 )
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 
 from . import EnvoyConfigEntry
-from .api import (
-    CredentialsRequired,
-    EnlightenMfaRequired,
-    EnlightenRejected,
-    EnlightenUnavailable,
-    EnvoyToken,
-    EnvoyTokenRejected,
-    GatewayAuthRejected,
-    GatewayMismatch,
-    GatewayUnreachable,
-    InvalidToken,
+from .auth_form import (
+    MFA_ERROR,
+    TEXT,
+    async_validate_with_errors,
+    credentials_schema,
+    token_schema,
 )
 from .const import (
     CONF_AUTH_STATE,
@@ -55,21 +45,6 @@ from .const import (
     DOMAIN,
     MAX_SCAN_INTERVAL,
     MIN_SCAN_INTERVAL,
-)
-from .session import build_gateway
-
-_LOGGER = logging.getLogger(__name__)
-
-ERRORS: tuple[tuple[type[Exception], str], ...] = (
-    (GatewayUnreachable, "cannot_connect"),
-    (GatewayMismatch, "wrong_gateway"),
-    (EnlightenUnavailable, "enlighten_unavailable"),
-    (EnlightenMfaRequired, "mfa_required"),
-    (CredentialsRequired, "credentials_required"),
-    (InvalidToken, "invalid_token"),
-    (EnlightenRejected, "invalid_auth"),
-    (GatewayAuthRejected, "invalid_auth"),
-    (EnvoyTokenRejected, "invalid_auth"),
 )
 
 REAUTH_STEPS = (
@@ -79,25 +54,11 @@ REAUTH_STEPS = (
     "mfa_token_required",
 )
 
-_TEXT = TextSelector()
-_PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
-_TOKEN = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD, multiline=False))
-
-
-def _credentials_schema(defaults: Mapping[str, Any]) -> dict[vol.Marker, Any]:
-    return {
-        vol.Optional(
-            CONF_USERNAME, description={"suggested_value": defaults.get(CONF_USERNAME)}
-        ): _TEXT,
-        vol.Optional(CONF_PASSWORD): _PASSWORD,
-        vol.Optional(CONF_TOKEN): _TOKEN,
-    }
-
 
 def _gateway_schema(defaults: Mapping[str, Any]) -> vol.Schema:
     return vol.Schema(
-        {vol.Required(CONF_HOST, default=defaults.get(CONF_HOST, vol.UNDEFINED)): _TEXT}
-        | _credentials_schema(defaults)
+        {vol.Required(CONF_HOST, default=defaults.get(CONF_HOST, vol.UNDEFINED)): TEXT}
+        | credentials_schema(defaults)
     )
 
 
@@ -121,53 +82,6 @@ def _keep_stored_secrets(
     return merged
 
 
-@dataclass(frozen=True, slots=True)
-class Validated:
-    """What a successful validation learned and what to store."""
-
-    serial: str
-    firmware: str | None
-    data: dict[str, Any]
-
-
-async def async_validate(
-    hass: HomeAssistant, user_input: Mapping[str, Any], expected_serial: str | None = None
-) -> Validated:
-    """Connect, authenticate and fetch once with the given input; raise api errors."""
-    data: dict[str, Any] = {CONF_HOST: str(user_input[CONF_HOST]).strip()}
-    for key in (CONF_USERNAME, CONF_PASSWORD):
-        if value := str(user_input.get(key) or "").strip():
-            data[key] = value
-    auth: dict[str, Any] = {}
-    if raw := str(user_input.get(CONF_TOKEN) or "").strip():
-        token = EnvoyToken.parse(raw)
-        token.check_serial(expected_serial)
-        auth["token"] = token.raw
-    data[CONF_AUTH_STATE] = auth
-
-    gateway = build_gateway(hass, data, serial=expected_serial, dedicated_session=False)
-    await gateway.async_connect()
-    await gateway.async_update()
-    if not gateway.serial:
-        raise GatewayUnreachable("the gateway did not report a serial number")
-    data[CONF_AUTH_STATE] = gateway.tokens.state.as_dict()
-    return Validated(gateway.serial, gateway.firmware, data)
-
-
-async def _validate_with_errors(
-    hass: HomeAssistant, user_input: Mapping[str, Any], expected_serial: str | None = None
-) -> tuple[Validated | None, dict[str, str]]:
-    """``async_validate`` with errors turned into form error keys."""
-    try:
-        return await async_validate(hass, user_input, expected_serial), {}
-    except Exception as err:
-        for kind, key in ERRORS:
-            if isinstance(err, kind):
-                return None, {"base": key}
-        _LOGGER.exception("Unexpected error while validating the gateway")
-        return None, {"base": "unknown"}
-
-
 class EnvoyConnectConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add an Envoy on the local network."""
 
@@ -178,6 +92,7 @@ class EnvoyConnectConfigFlow(ConfigFlow, domain=DOMAIN):
         """Start with nothing discovered."""
         self._discovered_host: str | None = None
         self._discovered_serial: str | None = None
+        self._mfa_input: dict[str, Any] = {}
 
     @staticmethod
     @callback
@@ -189,15 +104,15 @@ class EnvoyConnectConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for host and credentials, validate, create the entry."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            validated, errors = await _validate_with_errors(
-                self.hass, user_input, self._discovered_serial
-            )
-            if validated:
-                await self.async_set_unique_id(validated.serial, raise_on_progress=False)
-                self._abort_if_unique_id_configured(updates={CONF_HOST: validated.data[CONF_HOST]})
-                return self.async_create_entry(
-                    title=f"Envoy {validated.serial}", data=validated.data
-                )
+            result, errors = await self._async_validate_and_create(user_input)
+            if result is not None:
+                return result
+            if errors.get("base") == MFA_ERROR:
+                self._mfa_input = {
+                    CONF_HOST: user_input[CONF_HOST],
+                    CONF_USERNAME: user_input.get(CONF_USERNAME),
+                }
+                return await self.async_step_mfa_token()
         defaults = user_input or {CONF_HOST: self._discovered_host}
         return self.async_show_form(
             step_id="user",
@@ -205,6 +120,36 @@ class EnvoyConnectConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
             description_placeholders={"serial": self._discovered_serial or ""},
         )
+
+    async def async_step_mfa_token(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A multi-factor account: Enlighten gives us no token, so the user pastes one."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            result, errors = await self._async_validate_and_create(
+                {**self._mfa_input, **user_input}
+            )
+            if result is not None:
+                return result
+        return self.async_show_form(
+            step_id="mfa_token",
+            data_schema=vol.Schema(token_schema()),
+            errors=errors,
+            description_placeholders={"username": str(self._mfa_input.get(CONF_USERNAME))},
+        )
+
+    async def _async_validate_and_create(
+        self, user_input: dict[str, Any]
+    ) -> tuple[ConfigFlowResult | None, dict[str, str]]:
+        validated, errors = await async_validate_with_errors(
+            self.hass, user_input, self._discovered_serial
+        )
+        if validated is None:
+            return None, errors
+        await self.async_set_unique_id(validated.serial, raise_on_progress=False)
+        self._abort_if_unique_id_configured(updates={CONF_HOST: validated.data[CONF_HOST]})
+        return self.async_create_entry(title=f"Envoy {validated.serial}", data=validated.data), {}
 
     async def async_step_zeroconf(self, discovery_info: ZeroconfServiceInfo) -> ConfigFlowResult:
         """A gateway announced itself; a known one that moved gets its new address."""
@@ -227,7 +172,7 @@ class EnvoyConnectConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            validated, errors = await _validate_with_errors(
+            validated, errors = await async_validate_with_errors(
                 self.hass, _keep_stored_secrets(user_input, entry.data), entry.unique_id
             )
             if validated:
@@ -275,22 +220,40 @@ class EnvoyConnectConfigFlow(ConfigFlow, domain=DOMAIN):
     async def _async_reauth_form(
         self, reason: str, user_input: dict[str, Any] | None
     ) -> ConfigFlowResult:
-        """New Enlighten credentials or a pasted token, validated before saving."""
+        """New Enlighten credentials or a pasted token, validated before saving.
+
+        A multi-factor account can only paste a token, so its form asks for
+        nothing else, and typed credentials of such an account lead there.
+        """
         entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            validated, errors = await _validate_with_errors(
-                self.hass, {CONF_HOST: entry.data[CONF_HOST], **user_input}, entry.unique_id
+            validated, errors = await async_validate_with_errors(
+                self.hass,
+                {CONF_HOST: entry.data[CONF_HOST], **user_input},
+                entry.unique_id,
             )
             if validated:
+                if reason == "mfa_token_required":
+                    validated.data[CONF_USERNAME] = entry.data.get(CONF_USERNAME)
                 await self.async_set_unique_id(validated.serial)
                 self._abort_if_unique_id_mismatch(reason="wrong_gateway")
                 return self.async_update_reload_and_abort(entry, data=validated.data)
+            if errors.get("base") == MFA_ERROR:
+                reason, user_input, errors = "mfa_token_required", None, {}
+        schema = (
+            token_schema()
+            if reason == "mfa_token_required"
+            else credentials_schema(user_input or entry.data)
+        )
         return self.async_show_form(
             step_id=f"reauth_{reason}",
-            data_schema=vol.Schema(_credentials_schema(user_input or entry.data)),
+            data_schema=vol.Schema(schema),
             errors=errors,
-            description_placeholders={"host": entry.data[CONF_HOST]},
+            description_placeholders={
+                "host": entry.data[CONF_HOST],
+                "username": str(entry.data.get(CONF_USERNAME) or ""),
+            },
         )
 
 

@@ -1,6 +1,6 @@
 """Polls the gateway and turns api errors into what Home Assistant should do.
 
-The decision table lives in ``_raise_for``: an unreachable gateway or an
+The decision tables live in ``reasons``: an unreachable gateway or an
 Enlighten outage makes entities unavailable and is retried; only a verdict on
 the credentials starts reauth, with the reason the reauth form shows.
 """
@@ -18,52 +18,16 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from pyenphase import EnvoyData
 
-from .api import (
-    AuthState,
-    CredentialsRequired,
-    EnlightenMfaRequired,
-    EnlightenRejected,
-    EnlightenUnavailable,
-    EnvoyConnectError,
-    EnvoyGateway,
-    EnvoyTokenRejected,
-    GatewayAuthRejected,
-    GatewayMismatch,
-    GatewayUnreachable,
-    InvalidToken,
-)
+from . import issues
+from .api import AuthState, EnvoyConnectError, EnvoyGateway, FirmwareChange
 from .const import CONF_AUTH_STATE, DEFAULT_SCAN_INTERVAL, DOMAIN
+from .reasons import reauth_reason, update_error_key
+from .renewal import TokenRenewalScheduler
 
 if TYPE_CHECKING:
     from . import EnvoyConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
-
-#: Reauth reasons, each a translated explanation in the reauth form.
-REAUTH_REASONS: dict[type[EnvoyConnectError], str] = {
-    EnvoyTokenRejected: "token_rejected",
-    InvalidToken: "token_rejected",
-    EnlightenRejected: "credentials_rejected",
-    GatewayAuthRejected: "credentials_rejected",
-    EnlightenMfaRequired: "mfa_token_required",
-    CredentialsRequired: "firmware_needs_enlighten",
-}
-
-
-#: Errors that only make entities unavailable until the next successful update.
-UPDATE_ERRORS: dict[type[EnvoyConnectError], str] = {
-    GatewayUnreachable: "cannot_connect",
-    GatewayMismatch: "wrong_gateway",
-    EnlightenUnavailable: "enlighten_unavailable",
-}
-
-
-def reauth_reason(err: EnvoyConnectError) -> str | None:
-    """The reauth reason for an error, or None when it is not the user's to fix."""
-    for kind, reason in REAUTH_REASONS.items():
-        if isinstance(err, kind):
-            return reason
-    return None
 
 
 class EnvoyCoordinator(DataUpdateCoordinator[EnvoyData]):
@@ -83,6 +47,9 @@ class EnvoyCoordinator(DataUpdateCoordinator[EnvoyData]):
             ),
         )
         self.gateway = gateway
+        self.renewal = TokenRenewalScheduler(hass, entry, gateway.tokens)
+        #: Bumped on every firmware change, so platforms can compare what they created.
+        self.firmware_generation = 0
         gateway.tokens.on_change = self._persist_auth_state
 
     async def _async_setup(self) -> None:
@@ -94,13 +61,14 @@ class EnvoyCoordinator(DataUpdateCoordinator[EnvoyData]):
 
     async def _async_update_data(self) -> EnvoyData:
         try:
-            data = await self.gateway.async_update()
+            return await self.gateway.async_update()
         except EnvoyConnectError as err:
             self._raise_for(err)
-        if (change := self.gateway.firmware_change) is not None:
-            self.gateway.firmware_change = None
-            self._update_device_firmware(change.new)
-        return data
+        finally:
+            # Also when the new firmware refuses our credentials (5 -> 7).
+            if (change := self.gateway.firmware_change) is not None:
+                self.gateway.firmware_change = None
+                self._firmware_changed(change)
 
     def _raise_for(self, err: EnvoyConnectError) -> NoReturn:
         """Map an api error to UpdateFailed or ConfigEntryAuthFailed."""
@@ -109,13 +77,9 @@ class EnvoyCoordinator(DataUpdateCoordinator[EnvoyData]):
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key=f"reauth_{reason}"
             ) from err
-        key = next(
-            (key for kind, key in UPDATE_ERRORS.items() if isinstance(err, kind)),
-            "unexpected_error",
-        )
         raise UpdateFailed(
             translation_domain=DOMAIN,
-            translation_key=key,
+            translation_key=update_error_key(err),
             translation_placeholders={"host": self.gateway.host, "error": type(err).__name__},
         ) from err
 
@@ -127,13 +91,17 @@ class EnvoyCoordinator(DataUpdateCoordinator[EnvoyData]):
             self.hass.config_entries.async_update_entry(
                 entry, data={**entry.data, CONF_AUTH_STATE: state.as_dict()}
             )
+        self.renewal.async_reschedule()
 
     @callback
-    def _update_device_firmware(self, firmware: str) -> None:
-        # Devices belong to one entry since HA 2026.8: look ours up by entry.
+    def _firmware_changed(self, change: FirmwareChange) -> None:
+        """Show the new version on the device and tell the user once."""
         entry = self.config_entry
         registry = dr.async_get(self.hass)
+        # Devices belong to one entry since HA 2026.8: look ours up by entry.
         if device := registry.async_get_device_by_identifier(
             (DOMAIN, str(entry.unique_id)), entry.entry_id
         ):
-            registry.async_update_device(device.id, sw_version=firmware)
+            registry.async_update_device(device.id, sw_version=change.new)
+        issues.async_show_firmware_updated(self.hass, entry, change.old, change.new)
+        self.firmware_generation += 1

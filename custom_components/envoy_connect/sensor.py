@@ -213,26 +213,46 @@ TOKEN_EXPIRY = SensorEntityDescription(
 )
 
 
+def _gateway_descriptions(coordinator: EnvoyCoordinator) -> list[SensorEntityDescription]:
+    """The gateway sensors this firmware and hardware have data for."""
+    found: list[SensorEntityDescription] = [
+        d for d in GATEWAY_SENSORS if d.exists_fn(coordinator.data)
+    ]
+    if coordinator.gateway.uses_token_auth:
+        found.append(TOKEN_EXPIRY)
+    return found
+
+
 async def async_setup_entry(
     hass: HomeAssistant, entry: EnvoyConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
     """Create the sensors the gateway has data for, and add parts as they appear."""
     coordinator = entry.runtime_data.coordinator
-    data = coordinator.data
     serial = str(entry.unique_id)
     gateway_info = DeviceInfo(identifiers={(DOMAIN, serial)})
-    entities: list[SensorEntity] = [
+    created = _gateway_descriptions(coordinator)
+    async_add_entities(
         EnvoyGatewaySensor(coordinator, d, device_serial=serial, device_info=gateway_info)
-        for d in GATEWAY_SENSORS
-        if d.exists_fn(data)
-    ]
-    if coordinator.gateway.uses_token_auth:
-        entities.append(
-            TokenExpirySensor(
-                coordinator, TOKEN_EXPIRY, device_serial=serial, device_info=gateway_info
-            )
-        )
-    async_add_entities(entities)
+        if isinstance(d, EnvoySensorDescription)
+        else TokenExpirySensor(coordinator, d, device_serial=serial, device_info=gateway_info)
+        for d in created
+    )
+    seen_generation = coordinator.firmware_generation
+
+    @callback
+    def reload_if_entity_set_changed() -> None:
+        """After a firmware update, new hardware support means other gateway sensors."""
+        nonlocal seen_generation
+        if (
+            seen_generation == coordinator.firmware_generation
+            or not coordinator.last_update_success
+        ):
+            return
+        seen_generation = coordinator.firmware_generation
+        if _gateway_descriptions(coordinator) != created:
+            hass.config_entries.async_schedule_reload(entry.entry_id)
+
+    entry.async_on_unload(coordinator.async_add_listener(reload_if_entity_set_changed))
 
     known: set[str] = set()
     parent = entry.runtime_data.gateway_device_id

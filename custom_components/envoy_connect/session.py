@@ -19,7 +19,14 @@ from homeassistant.helpers.aiohttp_client import (
     async_get_clientsession,
 )
 
-from .api import AuthState, EnlightenClient, EnlightenEndpoints, EnvoyGateway, TokenManager
+from .api import (
+    LOCAL_ACCOUNTS,
+    AuthState,
+    EnlightenClient,
+    EnlightenEndpoints,
+    EnvoyGateway,
+    TokenManager,
+)
 from .const import CONF_AUTH_STATE, DEV_CLOUD_URL_ENV
 
 #: Development only (see const.DEV_CLOUD_URL_ENV); tests patch this name.
@@ -57,12 +64,18 @@ def build_gateway(
     dedicated_session: bool,
     on_auth_change: Callable[[AuthState], None] | None = None,
 ) -> EnvoyGateway:
-    """Gateway for the entry data (or for flow input shaped the same way)."""
+    """Gateway for the entry data (or for flow input shaped the same way).
+
+    The gateway's own digest accounts are never sent to Enlighten: after an
+    update to firmware 7 they must lead to "Enlighten needed", not a rejection.
+    """
+    username = data.get(CONF_USERNAME)
+    cloud_login = username not in LOCAL_ACCOUNTS
     tokens = TokenManager(
         serial=serial,
         client=enlighten_client(hass),
-        username=data.get(CONF_USERNAME),
-        password=data.get(CONF_PASSWORD),
+        username=username if cloud_login else None,
+        password=data.get(CONF_PASSWORD) if cloud_login else None,
         state=AuthState.from_dict(data.get(CONF_AUTH_STATE)),
         on_change=on_auth_change,
     )

@@ -19,10 +19,11 @@ from .errors import (
     GatewayUnreachable,
     InvalidToken,
 )
-from .gateway import EnvoyGateway, FirmwareChange
+from .gateway import LOCAL_ACCOUNTS, EnvoyGateway, FirmwareChange
 from .token import EnvoyToken, TokenKind
 
 __all__ = [
+    "LOCAL_ACCOUNTS",
     "MAX_CONSECUTIVE_REJECTIONS",
     "AuthState",
     "CredentialsRequired",

@@ -10,14 +10,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .enlighten import EnlightenClient
 from .errors import (
     CredentialsRequired,
     EnlightenError,
+    EnlightenMfaRequired,
     EnlightenRejected,
+    EnlightenUnavailable,
     InvalidToken,
 )
 from .token import EnvoyToken
@@ -25,6 +27,22 @@ from .token import EnvoyToken
 #: After this many rejected logins in a row we stop until the user acts,
 #: so Enphase never locks the account because of us.
 MAX_CONSECUTIVE_REJECTIONS = 3
+#: Wait after the first failed login; doubled after every further failure ...
+BACKOFF_FIRST = timedelta(minutes=1)
+#: ... up to this cap, so a long Enlighten outage costs one login an hour.
+BACKOFF_CAP = timedelta(hours=1)
+
+_REPEATABLE: dict[str, type[EnlightenError]] = {
+    kind.__name__: kind for kind in (EnlightenRejected, EnlightenMfaRequired, EnlightenUnavailable)
+}
+
+
+def backoff_delay(failures: int) -> timedelta:
+    """Capped exponential wait after ``failures`` failed logins in a row."""
+    if failures <= 0:
+        return timedelta(0)
+    factor: int = 2 ** min(failures - 1, 16)
+    return min(BACKOFF_CAP, BACKOFF_FIRST * factor)
 
 
 def _utcnow() -> datetime:
@@ -37,8 +55,13 @@ class AuthState:
 
     token: str | None = None
     last_renewal: str | None = None
+    #: Failed logins of any kind in a row: drives the backoff.
+    consecutive_failures: int = 0
+    #: Rejected logins in a row: drives the lock-out guard.
     consecutive_rejections: int = 0
     last_error: str | None = None
+    #: No login before this time (ISO 8601), while backing off.
+    next_attempt: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> AuthState:
@@ -47,8 +70,10 @@ class AuthState:
         return cls(
             token=data.get("token"),
             last_renewal=data.get("last_renewal"),
+            consecutive_failures=int(data.get("consecutive_failures", 0)),
             consecutive_rejections=int(data.get("consecutive_rejections", 0)),
             last_error=data.get("last_error"),
+            next_attempt=data.get("next_attempt"),
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -106,9 +131,42 @@ class TokenManager:
         """True when a login may be attempted now."""
         return self.has_credentials and not self.blocked
 
+    @property
+    def renewal_failing(self) -> bool:
+        """True while the last login attempt failed (outage or rejection)."""
+        return self.state.consecutive_failures > 0
+
     def usable(self) -> bool:
         """True when the current token has not expired."""
         return self._token is not None and not self._token.is_expired(self._clock())
+
+    def backing_off_until(self) -> datetime | None:
+        """End of the current backoff, or None when a login may be tried now."""
+        if not self.state.next_attempt:
+            return None
+        until = datetime.fromisoformat(self.state.next_attempt)
+        return until if until > self._clock() else None
+
+    def next_renewal(self) -> datetime | None:
+        """When the next proactive renewal is due, from the token's own expiry.
+
+        None when we cannot renew by ourselves (pasted token, blocked) or have
+        no token yet (then the first request obtains one).
+        """
+        if self._token is None or not self.can_renew:
+            return None
+        due = self._token.renew_at
+        if self.state.next_attempt:
+            due = max(due, datetime.fromisoformat(self.state.next_attempt))
+        return due
+
+    async def async_renew_if_due(self) -> bool:
+        """Renew when the schedule says so; True when a new token was obtained."""
+        due = self.next_renewal()
+        if due is None or due > self._clock():
+            return False
+        await self.async_renew(seen=self._token)
+        return True
 
     async def async_get_token(self) -> EnvoyToken:
         """Return a usable token, obtaining one only when there is none."""
@@ -133,6 +191,10 @@ class TokenManager:
             raise CredentialsRequired("no Enlighten credentials stored")
         if self.blocked:
             raise EnlightenRejected("too many rejected logins; waiting for new credentials")
+        if (until := self.backing_off_until()) is not None:
+            # Repeat the last verdict without a login until the backoff ends.
+            repeated = _REPEATABLE.get(self.state.last_error or "", EnlightenUnavailable)
+            raise repeated(f"last login failed; next attempt after {until:%H:%M:%S}")
         assert self._client
         assert self._username
         assert self._password
@@ -141,34 +203,40 @@ class TokenManager:
             raw = await self._client.async_obtain_token(self._username, self._password, self.serial)
             token = EnvoyToken.parse(raw)
             token.check_serial(self.serial)
-        except EnlightenRejected as err:
-            self.state.consecutive_rejections += 1
-            self._record_error(err)
+        except (EnlightenRejected, EnlightenMfaRequired) as err:
+            # A login without a session id is a verdict too: retrying cannot help.
+            self._record_failure(err, rejected=True)
             raise
         except (EnlightenError, InvalidToken) as err:
-            self._record_error(err)
+            self._record_failure(err, rejected=False)
             raise
-        self._token = token
-        self.state.token = token.raw
-        self.state.consecutive_rejections = 0
-        self.state.last_error = None
         self.state.last_renewal = self._clock().isoformat()
-        self._notify()
+        self._adopt(token)
         return token
 
     def set_token(self, raw: str) -> EnvoyToken:
         """Adopt a token the user pasted (or reauth produced)."""
         token = EnvoyToken.parse(raw)
         token.check_serial(self.serial)
-        self._token = token
-        self.state.token = token.raw
-        self.state.consecutive_rejections = 0
-        self.state.last_error = None
-        self._notify()
+        self._adopt(token)
         return token
 
-    def _record_error(self, err: Exception) -> None:
+    def _adopt(self, token: EnvoyToken) -> None:
+        self._token = token
+        self.state.token = token.raw
+        self.state.consecutive_failures = 0
+        self.state.consecutive_rejections = 0
+        self.state.last_error = None
+        self.state.next_attempt = None
+        self._notify()
+
+    def _record_failure(self, err: Exception, *, rejected: bool) -> None:
+        self.state.consecutive_failures += 1
+        if rejected:
+            self.state.consecutive_rejections += 1
         self.state.last_error = type(err).__name__
+        delay = backoff_delay(self.state.consecutive_failures)
+        self.state.next_attempt = (self._clock() + delay).isoformat()
         self._notify()
 
     def _notify(self) -> None:

@@ -85,8 +85,10 @@ class EnvoyGateway:
         )
         self.mac: str | None = None
         self._needs_setup = True
+        self._needs_probe = False
         self._last_setup = 0.0
         self._firmware: str | None = None
+        self._token_in_use: str | None = None
         self.firmware_change: FirmwareChange | None = None
 
     # -- what the gateway told us ----------------------------------------------
@@ -125,6 +127,9 @@ class EnvoyGateway:
         """Fetch data, recovering from reboots and lost sessions on the way."""
         if self._needs_setup or time.monotonic() - self._last_setup > FIRMWARE_CHECK_INTERVAL:
             await self._resetup()
+        elif self._token_renewed():
+            # Use a proactively renewed token at once, while the old one still works.
+            await self._authenticate()
         try:
             return await self._fetch()
         except _AuthRequired:
@@ -162,16 +167,26 @@ class EnvoyGateway:
         self._needs_setup = False
         self._last_setup = time.monotonic()
 
+    def _token_renewed(self) -> bool:
+        token = self.tokens.token
+        return self.uses_token_auth and token is not None and token.raw != self._token_in_use
+
     async def _resetup(self) -> None:
-        """Re-read ``/info``; on a firmware change, authenticate and probe anew."""
+        """Re-read ``/info``; on a firmware change, authenticate and probe anew.
+
+        The change is recorded before authenticating, so a firmware that now
+        needs other credentials is still reported as what it is.
+        """
         previous = self._firmware
         await self._setup()
-        await self._authenticate()
         if previous and self._firmware != previous:
             self.firmware_change = FirmwareChange(previous, self._firmware or "unknown")
+            self._needs_probe = True
             _LOGGER.info(
                 "Gateway %s firmware changed from %s to %s", self.host, previous, self._firmware
             )
+        await self._authenticate()
+        if self._needs_probe:
             await self._probe()
 
     async def _authenticate(self, token: EnvoyToken | None = None) -> None:
@@ -184,6 +199,7 @@ class EnvoyGateway:
                     token = await self.tokens.async_get_token()
                 token.check_serial(self.serial)
                 await self.envoy.authenticate(token=token.raw)
+                self._token_in_use = token.raw
         except EnvoyAuthenticationError as err:
             raise EnvoyTokenRejected("the gateway refused the token") from err
         except EnvoyAuthenticationRequired as err:
@@ -201,6 +217,7 @@ class EnvoyGateway:
     async def _probe(self) -> None:
         try:
             await self.envoy.probe()
+            self._needs_probe = False
         except EnvoyAuthenticationRequired as err:
             raise GatewayAuthRejected("the gateway refused the credentials") from err
         except (EnvoyError, aiohttp.ClientError, TimeoutError) as err:

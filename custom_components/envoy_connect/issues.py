@@ -1,0 +1,93 @@
+"""The repair issues of one entry: ids, texts and lifetimes in one place."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_track_point_in_utc_time
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN, FIRMWARE_ISSUE_LIFETIME
+
+TOKEN_EXPIRING = "token_expiring"  # noqa: S105 -- an issue id, not a secret
+FIRMWARE_UPDATED = "firmware_updated"
+
+
+def issue_id(kind: str, entry: ConfigEntry) -> str:
+    """One issue of each kind per entry."""
+    return f"{kind}_{entry.entry_id}"
+
+
+@callback
+def async_show_token_expiring(
+    hass: HomeAssistant, entry: ConfigEntry, expires_at: datetime
+) -> None:
+    """Fixable: the token runs out and cannot be renewed; the fix asks for new credentials."""
+    days = max(0, (expires_at - dt_util.utcnow()).days)
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id(TOKEN_EXPIRING, entry),
+        is_fixable=True,
+        severity=ir.IssueSeverity.ERROR if days < 1 else ir.IssueSeverity.WARNING,
+        translation_key=TOKEN_EXPIRING,
+        translation_placeholders={
+            "name": entry.title,
+            "days": str(days),
+            "expires": expires_at.strftime("%Y-%m-%d %H:%M UTC"),
+        },
+        data={"entry_id": entry.entry_id},
+    )
+
+
+@callback
+def async_clear_token_expiring(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Renewal worked again, or a new token arrived."""
+    ir.async_delete_issue(hass, DOMAIN, issue_id(TOKEN_EXPIRING, entry))
+
+
+@callback
+def async_show_firmware_updated(
+    hass: HomeAssistant, entry: ConfigEntry, old: str, new: str
+) -> None:
+    """Informational: the gateway updated itself; the notice goes away after a day."""
+    ident = issue_id(FIRMWARE_UPDATED, entry)
+    ir.async_delete_issue(hass, DOMAIN, ident)  # a second update restarts the day
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        ident,
+        is_fixable=False,
+        is_persistent=True,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=FIRMWARE_UPDATED,
+        translation_placeholders={"name": entry.title, "old": old, "new": new},
+    )
+    async_expire_firmware_updated(hass, entry)
+
+
+@callback
+def async_expire_firmware_updated(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Remove the firmware notice a day after it was raised, across restarts too."""
+    ident = issue_id(FIRMWARE_UPDATED, entry)
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, ident)
+    if issue is None:
+        return
+
+    @callback
+    def _remove(_now: datetime) -> None:
+        ir.async_delete_issue(hass, DOMAIN, ident)
+
+    entry.async_on_unload(
+        async_track_point_in_utc_time(hass, _remove, issue.created + FIRMWARE_ISSUE_LIFETIME)
+    )
+
+
+@callback
+def async_remove_all(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """The entry is gone: so are its issues."""
+    for kind in (TOKEN_EXPIRING, FIRMWARE_UPDATED):
+        ir.async_delete_issue(hass, DOMAIN, issue_id(kind, entry))
