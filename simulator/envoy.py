@@ -138,9 +138,15 @@ class EnvoySimulator:
         if self.mode is not NetworkMode.OFFLINE:
             await self._listen(self._port)
 
-    async def set_firmware(self, firmware: str) -> None:
-        """Install another firmware; like the real thing, this reboots the gateway."""
-        self.profile = self.profile.with_firmware(firmware)
+    async def set_firmware(self, firmware: str, **hardware: int | bool) -> None:
+        """Install another firmware; like the real thing, this reboots the gateway.
+
+        ``hardware`` (``battery_count``, ``enpower``, ``metered``) changes what
+        the gateway reports after the reboot.
+        """
+        self.profile = self.profile.with_firmware(firmware, **hardware)
+        if len(self.readings.batteries) != self.profile.battery_count:
+            self.readings.batteries = Readings.for_profile(self.profile).batteries
         await self.reboot()
 
     def drop_sessions(self) -> None:

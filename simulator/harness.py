@@ -115,7 +115,10 @@ class SimulatorHarness:
         body = await request.json() if request.can_read_body else {}
         match request.match_info["action"]:
             case "firmware":
-                await envoy.set_firmware(str(body["firmware"]))
+                hardware = {
+                    k: body[k] for k in ("battery_count", "enpower", "metered") if k in body
+                }
+                await envoy.set_firmware(str(body["firmware"]), **hardware)
             case "mode":
                 await envoy.set_mode(NetworkMode(body["mode"]))
             case "reboot":

@@ -30,9 +30,12 @@ class Profile:
         """Firmware 7 and newer want an Enlighten JWT instead of digest auth."""
         return self.major >= 7
 
-    def with_firmware(self, firmware: str) -> Profile:
-        """Return the same hardware on another firmware."""
-        return replace(self, firmware=firmware)
+    def with_firmware(self, firmware: str, **hardware: int | bool) -> Profile:
+        """Return the gateway on another firmware, optionally with hardware added.
+
+        An installer who adds batteries usually updates the firmware in the same visit.
+        """
+        return replace(self, firmware=firmware, **hardware)  # type: ignore[arg-type]
 
 
 PROFILES: dict[str, Profile] = {

@@ -12,6 +12,7 @@ import tenacity
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from pyenphase.auth import EnvoyTokenAuth
 from pyenphase.envoy import Envoy
 from pyenphase.firmware import EnvoyFirmware
@@ -79,6 +80,15 @@ async def setup_profile(
     return entry
 
 
+def sensor_state(hass: HomeAssistant, unique_id: str) -> str | None:
+    """State of our sensor with this unique id; None when there is no such entity."""
+    entity_id = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, unique_id)
+    if entity_id is None:
+        return None
+    state = hass.states.get(entity_id)
+    return state.state if state else None
+
+
 async def poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float = 61) -> None:
     """Let time pass until the next scheduled refresh ran to its end.
 
@@ -89,4 +99,11 @@ async def poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: flo
     await hass.async_block_till_done(wait_background_tasks=True)
 
 
-__all__ = ["DEMO_INSTALLER", "DEMO_OWNER", "entry_data", "poll", "setup_profile"]
+__all__ = [
+    "DEMO_INSTALLER",
+    "DEMO_OWNER",
+    "entry_data",
+    "poll",
+    "sensor_state",
+    "setup_profile",
+]

@@ -12,6 +12,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (  # ty
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.envoy_connect.api import EnvoyToken
 from custom_components.envoy_connect.const import CONF_AUTH_STATE
 from simulator import SimulatorHarness
 
@@ -39,7 +40,14 @@ async def test_diagnostics_redacted(
     assert parsed["gateway"]["firmware"] == envoy.profile.firmware
     assert parsed["data"]["system_production"]["watts_now"] == envoy.readings.production_w
     if token:
+        parsed_token = EnvoyToken.parse(token)
         assert parsed["auth"]["token_type"] == "owner"
+        assert parsed["auth"]["token_expires_at"] == parsed_token.expires_at.isoformat()
+        assert parsed["auth"]["next_renewal"] == parsed_token.renew_at.isoformat()
+        assert parsed["auth"]["consecutive_failures"] == 0
+        assert parsed["auth"]["last_renewal"] is not None
+    else:
+        assert parsed["auth"]["token_type"] is None
 
 
 async def test_no_secret_in_debug_logs(

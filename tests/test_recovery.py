@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.envoy_connect.const import CONF_AUTH_STATE, DOMAIN
 from simulator import NetworkMode, SimulatorHarness
 
-from .conftest import poll, setup_profile
+from .conftest import DEMO_OWNER, poll, sensor_state, setup_profile
 
 
 def _ok(entry: MockConfigEntry) -> bool:
@@ -72,28 +76,85 @@ async def test_rejected_pasted_token_starts_reauth(
     assert flow["step_id"] == "reauth_token_rejected"
 
 
-async def test_firmware_7_to_8_updates_device(
-    hass: HomeAssistant, sim: SimulatorHarness, freezer: FrozenDateTimeFactory
-) -> None:
-    entry = await setup_profile(hass, sim, "metered")
-    logins = sim.cloud.login_count
-    await sim.envoys["metered"].set_firmware("8.2.4286")  # reboots: sessions are lost
-    await poll(hass, freezer)
-    assert _ok(entry)
+def _device_firmware(hass: HomeAssistant, entry: MockConfigEntry) -> str | None:
     device = dr.async_get(hass).async_get_device_by_identifier(
         (DOMAIN, str(entry.unique_id)), entry.entry_id
     )
     assert device is not None
-    assert device.sw_version == "8.2.4286"
+    return device.sw_version
+
+
+def _firmware_issue(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None:
+    return ir.async_get(hass).async_get_issue(DOMAIN, f"firmware_updated_{entry.entry_id}")
+
+
+async def test_firmware_7_to_8(
+    hass: HomeAssistant,
+    sim: SimulatorHarness,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The installer adds batteries and updates the firmware in one visit.
+
+    Detected in the first cycle after the reboot, re-probed, entities for the
+    new hardware appear (the entry reloads because the gateway sensors
+    changed), sw_version follows, one notice that goes away after a day, no
+    reauth and no new token.
+    """
+    entry = await setup_profile(hass, sim, "metered")
+    logins = sim.cloud.login_count
+    assert sensor_state(hass, "122300067890_battery_level") is None
+    envoy = sim.envoys["metered"]
+    await envoy.set_firmware("8.2.4286", battery_count=2, enpower=True)
+    await poll(hass, freezer)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.LOADED
+    assert _ok(entry)
+    assert _device_firmware(hass, entry) == "8.2.4286"
+    assert sensor_state(hass, "122300067890_battery_level") == str(envoy.readings.battery_soc)
+    for battery in envoy.readings.batteries:
+        assert sensor_state(hass, f"{battery.serial}_battery_level") == str(battery.soc)
     assert sim.cloud.login_count == logins
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert caplog.text.count("firmware changed from 7.6.175 to 8.2.4286") == 1
+
+    issue = _firmware_issue(hass, entry)
+    assert issue is not None
+    assert not issue.is_fixable
+    assert issue.translation_placeholders == {
+        "name": entry.title,
+        "old": "7.6.175",
+        "new": "8.2.4286",
+    }
+    await poll(hass, freezer, 23 * 3600)
+    assert _firmware_issue(hass, entry) is not None
+    await poll(hass, freezer, 3600)
+    assert _firmware_issue(hass, entry) is None
 
 
-async def test_firmware_5_to_7_asks_for_enlighten(
+async def test_firmware_same_entities_no_reload(
     hass: HomeAssistant, sim: SimulatorHarness, freezer: FrozenDateTimeFactory
 ) -> None:
-    """The update reboots the gateway; the first cycle after it is back detects it."""
-    entry = await setup_profile(hass, sim, "legacy")
+    """A firmware update that changes no entity keeps the entry (and its setup) as is."""
+    entry = await setup_profile(hass, sim, "battery")
+    coordinator = entry.runtime_data.coordinator
+    await sim.envoys["battery"].set_firmware("8.3.5167")
+    await poll(hass, freezer)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.runtime_data.coordinator is coordinator
+    assert _device_firmware(hass, entry) == "8.3.5167"
+    assert _firmware_issue(hass, entry) is not None
+
+
+async def test_firmware_5_to_7(
+    hass: HomeAssistant, sim: SimulatorHarness, freezer: FrozenDateTimeFactory
+) -> None:
+    """The update reboots the gateway; the first cycle after it is back detects it.
+
+    The digest account cannot work any more: reauth explains that Enlighten is
+    now needed, and completing it restores the data.
+    """
+    entry = await setup_profile(hass, sim, "legacy", password="local-secret")
     envoy = sim.envoys["legacy"]
     await envoy.set_mode(NetworkMode.OFFLINE)
     await poll(hass, freezer)
@@ -102,20 +163,45 @@ async def test_firmware_5_to_7_asks_for_enlighten(
     await envoy.set_mode(NetworkMode.ONLINE)
     await poll(hass, freezer)
     assert not _ok(entry)
+    assert sim.cloud.login_count == 0  # the local account never goes to Enlighten
     [flow] = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert flow["step_id"] == "reauth_firmware_needs_enlighten"
+    assert _device_firmware(hass, entry) == "7.6.175"
+    assert _firmware_issue(hass, entry) is not None
+
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {CONF_USERNAME: DEMO_OWNER[0], CONF_PASSWORD: DEMO_OWNER[1]}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert _ok(entry)
+    assert entry.data[CONF_USERNAME] == DEMO_OWNER[0]
+    assert sensor_state(hass, "121900012345_current_power_production") == str(
+        envoy.readings.production_w / 1000
+    )
+    assert sensor_state(hass, "121900012345_token_expiry") not in (None, "unavailable")
 
 
-async def test_outage_then_back_no_reauth(
+async def test_firmware_update_outage(
     hass: HomeAssistant, sim: SimulatorHarness, freezer: FrozenDateTimeFactory
 ) -> None:
+    """10 cycles of 503s and refused connections while updating, then back: no reauth."""
     entry = await setup_profile(hass, sim, "battery")
     envoy = sim.envoys["battery"]
     for mode in [NetworkMode.UNAVAILABLE] * 5 + [NetworkMode.OFFLINE] * 5:
         await envoy.set_mode(mode)
         await poll(hass, freezer)
         assert not _ok(entry)
+        assert sensor_state(hass, "202400013579_current_power_production") == "unavailable"
+    await envoy.set_firmware("8.3.5167")
     await envoy.set_mode(NetworkMode.ONLINE)
     await poll(hass, freezer)
     assert _ok(entry)
+    assert _device_firmware(hass, entry) == "8.3.5167"
+    assert sensor_state(hass, "202400013579_current_power_production") not in (
+        None,
+        "unavailable",
+    )
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)

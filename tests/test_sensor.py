@@ -12,15 +12,13 @@ from homeassistant.helpers import entity_registry as er
 from custom_components.envoy_connect.const import DOMAIN
 from simulator import NetworkMode, SimulatorHarness
 
-from .conftest import poll, setup_profile
+from .conftest import poll, sensor_state, setup_profile
 
 
 def _state(hass: HomeAssistant, unique_id: str) -> str:
-    entity_id = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, unique_id)
-    assert entity_id, unique_id
-    state = hass.states.get(entity_id)
-    assert state is not None
-    return state.state
+    state = sensor_state(hass, unique_id)
+    assert state is not None, unique_id
+    return state
 
 
 def _unique_ids(hass: HomeAssistant, entry_id: str) -> set[str]:

@@ -240,19 +240,16 @@ async def async_setup_entry(
     seen_generation = coordinator.firmware_generation
 
     @callback
-    def reload_if_entity_set_changed() -> None:
+    def entity_set_changed() -> bool:
         """After a firmware update, new hardware support means other gateway sensors."""
         nonlocal seen_generation
         if (
             seen_generation == coordinator.firmware_generation
             or not coordinator.last_update_success
         ):
-            return
+            return False
         seen_generation = coordinator.firmware_generation
-        if _gateway_descriptions(coordinator) != created:
-            hass.config_entries.async_schedule_reload(entry.entry_id)
-
-    entry.async_on_unload(coordinator.async_add_listener(reload_if_entity_set_changed))
+        return _gateway_descriptions(coordinator) != created
 
     known: set[str] = set()
     parent = entry.runtime_data.gateway_device_id
@@ -297,8 +294,16 @@ async def async_setup_entry(
         if new:
             async_add_entities(new)
 
+    @callback
+    def on_update() -> None:
+        if entity_set_changed():
+            # Reload only then; the fresh setup also adds the new parts.
+            hass.config_entries.async_schedule_reload(entry.entry_id)
+            return
+        add_new_parts()
+
     add_new_parts()
-    entry.async_on_unload(coordinator.async_add_listener(add_new_parts))
+    entry.async_on_unload(coordinator.async_add_listener(on_update))
 
 
 class EnvoyGatewaySensor(EnvoyEntity, SensorEntity):

@@ -21,9 +21,9 @@ from custom_components.envoy_connect.api import (
     InvalidToken,
     TokenManager,
 )
+from custom_components.envoy_connect.api.auth import BACKOFF_CAP, backoff_delay
 from simulator import SimulatorHarness
 from simulator.enlighten import CloudMode
-from custom_components.envoy_connect.api.auth import BACKOFF_CAP, backoff_delay
 from simulator.harness import DEMO_INSTALLER, DEMO_MFA, DEMO_OWNER
 
 SERIAL = "122300067890"
