@@ -7,17 +7,40 @@ Used by the pytest fixtures (in-process, on free loopback ports) and by
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
 
 from .enlighten import CloudMode, EnlightenAccount, EnlightenSimulator
+from .enphase_api import (
+    PLANS,
+    ApiApplication,
+    ApiUser,
+    CloudSystem,
+    EnphaseApiSimulator,
+    describe_app,
+)
 from .envoy import EnvoySimulator, NetworkMode, legacy_passwords
 from .profiles import PROFILES
 
 DEMO_OWNER = ("owner@example.com", "demo-owner-password")
 DEMO_INSTALLER = ("installer@example.com", "demo-installer-password")
 DEMO_MFA = ("mfa@example.com", "demo-mfa-password")
+
+#: The simulator's own demo application on the fake developer portal (Watt plan).
+DEMO_APP = ApiApplication(
+    client_id="envoy-connect-demo",
+    client_secret="demo-client-secret",
+    api_key="demo-api-key-0123456789",
+    plan=PLANS["watt"],
+)
+#: Cloud systems of the demo owner (two: the flow asks which) and of a neighbour (one).
+DEMO_SYSTEMS = (
+    CloudSystem(4_100_001, "Home (simulated)", consumption=True, battery=True, modules=24),
+    CloudSystem(4_100_002, "Cabin (simulated)", modules=8, size_w=2_400),
+)
+NEIGHBOUR_SYSTEM = CloudSystem(4_200_001, "Neighbour (simulated)", modules=12, size_w=4_200)
 
 
 class SimulatorHarness:
@@ -37,6 +60,11 @@ class SimulatorHarness:
             EnlightenAccount(*DEMO_INSTALLER, kind="installer", serials=set(serials))
         )
         self.cloud.add_account(EnlightenAccount(*DEMO_MFA, serials=set(serials), mfa=True))
+        self.api = EnphaseApiSimulator()
+        # A copy: tests change the plan without touching the module constant.
+        self.api.add_app(replace(DEMO_APP))
+        self.api.add_user(ApiUser(1001, DEMO_OWNER[0], list(DEMO_SYSTEMS)))
+        self.api.add_user(ApiUser(2002, "neighbour@example.com", [NEIGHBOUR_SYSTEM]))
         self._runner: web.AppRunner | None = None
         self.cloud_port = 0
 
@@ -48,6 +76,7 @@ class SimulatorHarness:
     async def start(self, cloud_port: int = 0, envoy_ports: dict[str, int] | None = None) -> None:
         """Start listening; ports default to free ones."""
         app = self.cloud.build_app()
+        self.api.add_routes(app)
         self._add_control_routes(app)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -92,9 +121,17 @@ class SimulatorHarness:
                 }
                 for name, envoy in self.envoys.items()
             },
+            "cloud_api": {
+                "authorize_url": f"{self.cloud_url}/oauth/authorize",
+                "token_url": f"{self.cloud_url}/oauth/token",
+                "application": describe_app(next(iter(self.api.apps.values()))),
+                "mode": self.api.mode.value,
+                "month_requests": {c: self.api.month_count(c) for c in self.api.apps},
+            },
             "cloud_mode": self.cloud.mode.value,
             "requests": {
                 "cloud": dict(self.cloud.requests),
+                "cloud_api": dict(self.api.requests),
                 **{name: dict(envoy.requests) for name, envoy in self.envoys.items()},
             },
         }
@@ -104,6 +141,7 @@ class SimulatorHarness:
         app.router.add_get("/_sim", self._state)
         app.router.add_post("/_sim/envoy/{name}/{action}", self._envoy_action)
         app.router.add_post("/_sim/cloud/{action}", self._cloud_action)
+        app.router.add_post("/_sim/api/{action}", self._api_action)
 
     async def _state(self, request: web.Request) -> web.Response:
         return web.json_response(self.describe(), dumps=lambda o: json.dumps(o, indent=2))
@@ -142,6 +180,25 @@ class SimulatorHarness:
                 self.cloud.change_password(str(body["username"]), str(body["password"]))
             case "reset_counts":
                 self.cloud.reset_counts()
+            case _:
+                raise web.HTTPNotFound(text="unknown action")
+        return await self._state(request)
+
+    async def _api_action(self, request: web.Request) -> web.Response:
+        body = await request.json() if request.can_read_body else {}
+        match request.match_info["action"]:
+            case "mode":
+                self.api.mode = CloudMode(body["mode"])
+            case "revoke":
+                self.api.revoke_tokens()
+            case "expire":
+                self.api.expire_access_tokens()
+            case "exhaust":
+                self.api.exhaust_month()
+            case "plan":
+                self.api.set_plan(str(body.get("client_id", DEMO_APP.client_id)), str(body["plan"]))
+            case "reset_counts":
+                self.api.reset_counts()
             case _:
                 raise web.HTTPNotFound(text="unknown action")
         return await self._state(request)

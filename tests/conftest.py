@@ -10,8 +10,10 @@ from unittest.mock import patch
 import pytest
 import tenacity
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 from pyenphase.auth import EnvoyTokenAuth
 from pyenphase.envoy import Envoy
@@ -89,6 +91,19 @@ def sensor_state(hass: HomeAssistant, unique_id: str) -> str | None:
     return state.state if state else None
 
 
+async def start_local_flow(hass: HomeAssistant) -> dict[str, Any]:
+    """Open the config flow and choose "Envoy on my network" in its menu."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["local", "cloud"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "local"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "local"
+    return dict(result)
+
+
 async def poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float = 61) -> None:
     """Let time pass until the next scheduled refresh ran to its end.
 
@@ -106,4 +121,5 @@ __all__ = [
     "poll",
     "sensor_state",
     "setup_profile",
+    "start_local_flow",
 ]

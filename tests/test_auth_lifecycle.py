@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.repairs import repairs_flow_manager
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_TOKEN, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -27,7 +27,14 @@ from simulator import SimulatorHarness
 from simulator.enlighten import CloudMode
 from simulator.harness import DEMO_MFA
 
-from .conftest import DEMO_INSTALLER, DEMO_OWNER, poll, sensor_state, setup_profile
+from .conftest import (
+    DEMO_INSTALLER,
+    DEMO_OWNER,
+    poll,
+    sensor_state,
+    setup_profile,
+    start_local_flow,
+)
 
 
 def _token(entry: MockConfigEntry) -> EnvoyToken:
@@ -195,7 +202,7 @@ async def test_mfa_account(
 ) -> None:
     """Config flow and reauth both steer an MFA account to pasting a token."""
     envoy = sim.envoys["metered"]
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await start_local_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
         {CONF_HOST: envoy.address, CONF_USERNAME: DEMO_MFA[0], CONF_PASSWORD: DEMO_MFA[1]},

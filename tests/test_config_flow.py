@@ -6,7 +6,7 @@ from ipaddress import ip_address
 from typing import Any
 
 import pytest
-from homeassistant.config_entries import SOURCE_USER, SOURCE_ZEROCONF
+from homeassistant.config_entries import SOURCE_ZEROCONF
 from homeassistant.const import (
     CONF_HOST,
     CONF_PASSWORD,
@@ -22,13 +22,11 @@ from custom_components.envoy_connect.const import CONF_AUTH_STATE, DOMAIN
 from simulator import NetworkMode, SimulatorHarness
 from simulator.enlighten import CloudMode
 
-from .conftest import DEMO_INSTALLER, DEMO_OWNER, setup_profile
+from .conftest import DEMO_INSTALLER, DEMO_OWNER, setup_profile, start_local_flow
 
 
 async def _user_flow(hass: HomeAssistant, user_input: dict[str, Any]) -> dict[str, Any]:
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "user"
+    result = await start_local_flow(hass)
     return await hass.config_entries.flow.async_configure(result["flow_id"], user_input)  # type: ignore[return-value]
 
 
@@ -159,7 +157,7 @@ async def test_zeroconf_new_gateway(hass: HomeAssistant, sim: SimulatorHarness) 
         data=_zeroconf("127.0.0.1", envoy.profile.serial),
     )
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "user"
+    assert result["step_id"] == "local"
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_HOST: envoy.address, CONF_USERNAME: "installer"}
     )

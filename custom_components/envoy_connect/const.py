@@ -19,3 +19,12 @@ MAX_SCAN_INTERVAL: Final = 3600
 DEV_CLOUD_URL_ENV: Final = "ENVOY_CONNECT_DEV_CLOUD_URL"
 
 FIRMWARE_ISSUE_LIFETIME: Final = timedelta(days=1)
+
+# -- Enlighten cloud (Systems API v4) -------------------------------------------
+CONF_SYSTEM_ID: Final = "system_id"
+CONF_ENL_UID: Final = "enl_uid"
+CONF_PLAN: Final = "plan"
+CONF_PER_MINUTE: Final = "per_minute"
+CONF_PER_MONTH: Final = "per_month"
+PLAN_CUSTOM: Final = "custom"
+DEFAULT_PLAN: Final = "watt"

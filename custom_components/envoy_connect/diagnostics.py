@@ -5,13 +5,28 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from homeassistant.const import CONF_PASSWORD, CONF_TOKEN, CONF_USERNAME
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import CONF_API_KEY, CONF_PASSWORD, CONF_TOKEN, CONF_USERNAME
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 
-from . import EnvoyConfigEntry
+from . import CloudConfigEntry, EnvoyConfigEntry, is_cloud_entry
+from .const import CONF_ENL_UID, CONF_SYSTEM_ID
 
 REDACTED = "**REDACTED**"
-SECRET_KEYS = {CONF_PASSWORD, CONF_TOKEN, CONF_USERNAME, "session_id", "manager_token", "mac"}
+SECRET_KEYS = {
+    CONF_PASSWORD,
+    CONF_TOKEN,
+    CONF_USERNAME,
+    CONF_API_KEY,
+    "access_token",
+    "refresh_token",
+    "session_id",
+    "manager_token",
+    "mac",
+    CONF_ENL_UID,
+    CONF_SYSTEM_ID,
+}
 
 
 def _redact(value: Any, secrets: set[str]) -> Any:
@@ -34,9 +49,58 @@ def _redact(value: Any, secrets: set[str]) -> Any:
 
 
 async def async_get_config_entry_diagnostics(
-    hass: HomeAssistant, entry: EnvoyConfigEntry
+    hass: HomeAssistant, entry: ConfigEntry[Any]
 ) -> dict[str, Any]:
     """Entry, auth state summary and the latest data, redacted."""
+    if is_cloud_entry(entry):
+        return _cloud_diagnostics(entry)
+    return _local_diagnostics(entry)
+
+
+def _cloud_diagnostics(entry: CloudConfigEntry) -> dict[str, Any]:
+    """Budget, endpoints and the latest values of a cloud system."""
+    coordinator = entry.runtime_data.coordinator
+    now = dt_util.utcnow()
+    token = entry.data.get("token") or {}
+    secrets = {
+        str(entry.data.get(CONF_SYSTEM_ID, "")),
+        str(entry.data.get(CONF_API_KEY, "")),
+        *(str(token.get(k) or "") for k in ("access_token", "refresh_token")),
+        str(entry.unique_id or ""),
+    }
+    data = coordinator.data
+    dump: dict[str, Any] = _redact(
+        {
+            "entry": {
+                "title": entry.title,
+                "data": dict(entry.data),
+                "options": dict(entry.options),
+            },
+            "oauth": {
+                "token_expires_at": token.get("expires_at"),
+                "scope": token.get("scope"),
+            },
+            "budget": {
+                "plan": asdict(coordinator.budget.plan),
+                "used_this_month": coordinator.budget.used(now),
+                "requests_left": coordinator.budget.requests_left(now),
+                "blocked_until": coordinator.budget.blocked_until,
+                "requests_per_cycle": dict(coordinator.budget.demands),
+            },
+            "coordinator": {
+                "endpoints": ["summary", *coordinator.endpoints],
+                "last_update_success": coordinator.last_update_success,
+                "update_interval": str(coordinator.update_interval),
+            },
+            "data": asdict(data) if data else None,
+        },
+        {s for s in secrets if s},
+    )
+    return dump
+
+
+def _local_diagnostics(entry: EnvoyConfigEntry) -> dict[str, Any]:
+    """Gateway, token summary and the latest data of a local entry."""
     coordinator = entry.runtime_data.coordinator
     gateway = coordinator.gateway
     data = coordinator.data

@@ -14,6 +14,9 @@ from .const import DOMAIN, FIRMWARE_ISSUE_LIFETIME
 
 TOKEN_EXPIRING = "token_expiring"  # noqa: S105 -- an issue id, not a secret
 FIRMWARE_UPDATED = "firmware_updated"
+API_KEY_REJECTED = "api_key_rejected"
+BUDGET_EXHAUSTED = "budget_exhausted"
+ALL_KINDS = (TOKEN_EXPIRING, FIRMWARE_UPDATED, API_KEY_REJECTED, BUDGET_EXHAUSTED)
 
 
 def issue_id(kind: str, entry: ConfigEntry) -> str:
@@ -41,12 +44,6 @@ def async_show_token_expiring(
         },
         data={"entry_id": entry.entry_id},
     )
-
-
-@callback
-def async_clear_token_expiring(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Renewal worked again, or a new token arrived."""
-    ir.async_delete_issue(hass, DOMAIN, issue_id(TOKEN_EXPIRING, entry))
 
 
 @callback
@@ -87,7 +84,29 @@ def async_expire_firmware_updated(hass: HomeAssistant, entry: ConfigEntry) -> No
 
 
 @callback
+def async_show_cloud_problem(
+    hass: HomeAssistant, entry: ConfigEntry, kind: str, placeholders: dict[str, str] | None = None
+) -> None:
+    """A cloud entry cannot fetch data for a reason the user must know about."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id(kind, entry),
+        is_fixable=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key=kind,
+        translation_placeholders={"name": entry.title, **(placeholders or {})},
+    )
+
+
+@callback
+def async_clear(hass: HomeAssistant, entry: ConfigEntry, *kinds: str) -> None:
+    """These problems are over."""
+    for kind in kinds:
+        ir.async_delete_issue(hass, DOMAIN, issue_id(kind, entry))
+
+
+@callback
 def async_remove_all(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """The entry is gone: so are its issues."""
-    for kind in (TOKEN_EXPIRING, FIRMWARE_UPDATED):
-        ir.async_delete_issue(hass, DOMAIN, issue_id(kind, entry))
+    async_clear(hass, entry, *ALL_KINDS)

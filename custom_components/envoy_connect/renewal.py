@@ -112,4 +112,4 @@ class TokenRenewalScheduler:
         if token is not None and stuck and token.expires_at - now <= WARN_BEFORE_EXPIRY:
             issues.async_show_token_expiring(self._hass, self._entry, token.expires_at)
         else:
-            issues.async_clear_token_expiring(self._hass, self._entry)
+            issues.async_clear(self._hass, self._entry, issues.TOKEN_EXPIRING)

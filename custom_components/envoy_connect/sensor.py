@@ -13,6 +13,7 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import (
     PERCENTAGE,
     EntityCategory,
@@ -27,7 +28,8 @@ from pyenphase import EnvoyData
 from pyenphase.models.system_consumption import EnvoySystemConsumption
 from pyenphase.models.system_production import EnvoySystemProduction
 
-from . import EnvoyConfigEntry
+from . import EnvoyConfigEntry, is_cloud_entry
+from .cloud_sensor import async_setup_cloud_entry
 from .const import DOMAIN
 from .coordinator import EnvoyCoordinator
 from .entity import EnvoyEntity
@@ -224,6 +226,16 @@ def _gateway_descriptions(coordinator: EnvoyCoordinator) -> list[SensorEntityDes
 
 
 async def async_setup_entry(
+    hass: HomeAssistant, entry: ConfigEntry[Any], async_add_entities: AddConfigEntryEntitiesCallback
+) -> None:
+    """Sensors of a local gateway or of a cloud system."""
+    if is_cloud_entry(entry):
+        await async_setup_cloud_entry(hass, entry, async_add_entities)
+    else:
+        await _async_setup_local_entry(hass, entry, async_add_entities)
+
+
+async def _async_setup_local_entry(
     hass: HomeAssistant, entry: EnvoyConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
     """Create the sensors the gateway has data for, and add parts as they appear."""

@@ -20,6 +20,7 @@ from homeassistant.helpers.aiohttp_client import (
 )
 
 from .api import (
+    API_URL,
     LOCAL_ACCOUNTS,
     AuthState,
     EnlightenClient,
@@ -41,6 +42,11 @@ def enlighten_client(hass: HomeAssistant) -> EnlightenClient:
         else EnlightenEndpoints()
     )
     return EnlightenClient(async_get_clientsession(hass), endpoints)
+
+
+def cloud_api_url() -> str:
+    """Base URL of the Enlighten Systems API and its OAuth endpoints."""
+    return CLOUD_URL_OVERRIDE or API_URL
 
 
 def gateway_session(hass: HomeAssistant, *, dedicated: bool) -> aiohttp.ClientSession:

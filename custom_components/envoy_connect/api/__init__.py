@@ -5,6 +5,22 @@ errors in :mod:`.errors`, and keeps no global state.
 """
 
 from .auth import MAX_CONSECUTIVE_REJECTIONS, AuthState, TokenManager
+from .budget import PLANS, Plan, poll_interval
+from .cloud import (
+    API_URL,
+    AbstractAuth,
+    CloudApiKeyRejected,
+    CloudAuthRejected,
+    CloudError,
+    CloudNoData,
+    CloudRateLimited,
+    CloudSummary,
+    CloudSystemForbidden,
+    CloudSystemInfo,
+    CloudUnavailable,
+    EnlightenCloud,
+    Interval,
+)
 from .enlighten import EnlightenClient, EnlightenEndpoints
 from .errors import (
     CredentialsRequired,
@@ -23,11 +39,24 @@ from .gateway import LOCAL_ACCOUNTS, EnvoyGateway, FirmwareChange
 from .token import EnvoyToken, TokenKind
 
 __all__ = [
+    "API_URL",
     "LOCAL_ACCOUNTS",
     "MAX_CONSECUTIVE_REJECTIONS",
+    "PLANS",
+    "AbstractAuth",
     "AuthState",
+    "CloudApiKeyRejected",
+    "CloudAuthRejected",
+    "CloudError",
+    "CloudNoData",
+    "CloudRateLimited",
+    "CloudSummary",
+    "CloudSystemForbidden",
+    "CloudSystemInfo",
+    "CloudUnavailable",
     "CredentialsRequired",
     "EnlightenClient",
+    "EnlightenCloud",
     "EnlightenEndpoints",
     "EnlightenError",
     "EnlightenMfaRequired",
@@ -41,7 +70,10 @@ __all__ = [
     "GatewayAuthRejected",
     "GatewayMismatch",
     "GatewayUnreachable",
+    "Interval",
     "InvalidToken",
+    "Plan",
     "TokenKind",
     "TokenManager",
+    "poll_interval",
 ]

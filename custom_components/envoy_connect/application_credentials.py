@@ -1,0 +1,76 @@
+"""Enlighten Systems API v4: where users authorize, and how tokens are requested.
+
+Enphase wants the client id and secret in an HTTP Basic header on the token
+endpoint. HA's default local implementation sends them in the form body, so
+this module provides its own implementation that overrides only the token
+request and leaves authorize URL, state handling and refresh bookkeeping to HA.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast, override
+
+import aiohttp
+from homeassistant.components.application_credentials import (
+    AuthImplementation,
+    AuthorizationServer,
+    ClientCredential,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import config_entry_oauth2_flow
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+from .session import cloud_api_url
+
+DEVELOPER_PORTAL = "https://developer-v4.enphase.com"
+
+
+class EnphaseOAuth2Implementation(AuthImplementation):
+    """Token requests with HTTP Basic client authentication."""
+
+    @override
+    async def _token_request(self, data: dict[str, Any]) -> dict[str, Any]:
+        """POST to the token endpoint; the secret only ever travels in the header.
+
+        Enphase's documentation passes the grant parameters in the query string,
+        RFC 6749 in the form body; they go in both so either reading works.
+        Errors surface as aiohttp errors, which HA maps to reauth (4xx) or retry.
+        """
+        session = async_get_clientsession(self.hass)
+        resp = await session.post(
+            self.token_url,
+            params=data,
+            data=data,
+            auth=aiohttp.BasicAuth(self.client_id, self.client_secret),
+        )
+        async with resp:
+            resp.raise_for_status()
+            return cast(dict[str, Any], await resp.json(content_type=None))
+
+
+def authorization_server() -> AuthorizationServer:
+    """Enphase's OAuth endpoints (the simulator's in development)."""
+    base = cloud_api_url()
+    return AuthorizationServer(
+        authorize_url=f"{base}/oauth/authorize", token_url=f"{base}/oauth/token"
+    )
+
+
+async def async_get_auth_implementation(
+    hass: HomeAssistant, auth_domain: str, credential: ClientCredential
+) -> config_entry_oauth2_flow.AbstractOAuth2Implementation:
+    """Our implementation for every credential the user added."""
+    return EnphaseOAuth2Implementation(hass, auth_domain, credential, authorization_server())
+
+
+async def async_get_description_placeholders(hass: HomeAssistant) -> dict[str, str]:
+    """Tell the user where to create the application and what to register."""
+    try:
+        redirect = config_entry_oauth2_flow.async_get_redirect_uri(hass)
+    except RuntimeError:  # outside a request (never in the UI): show the usual path
+        redirect = "<your Home Assistant URL>/auth/external/callback"
+    return {
+        "developer_portal": f"{DEVELOPER_PORTAL}/admin/applications",
+        "redirect_url": redirect,
+        "more_info_url": f"{DEVELOPER_PORTAL}/docs/quickstart.html",
+    }

@@ -1,0 +1,273 @@
+"""Polls one Enlighten cloud system within the application's request budget.
+
+The interval is not a setting: it is recomputed after every cycle from what is
+left of the month's budget (see ``api.budget.poll_interval``). Consumption and
+battery telemetry are fetched only when the system has them and the budget
+still allows an update at least every hour. Telemetry is read from the end of
+the last interval we already have, and that position is stored together with
+the running totals, so no interval is missed or counted twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    OAuth2TokenRequestBaseError,
+    OAuth2TokenRequestReauthError,
+)
+from homeassistant.helpers.storage import Store
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from . import issues
+from .api import (
+    CloudApiKeyRejected,
+    CloudAuthRejected,
+    CloudError,
+    CloudNoData,
+    CloudRateLimited,
+    CloudSummary,
+    CloudSystemForbidden,
+    EnlightenCloud,
+    Interval,
+)
+from .api.budget import month_end, next_minute
+from .cloud_auth import OAuth2SessionAuth
+from .cloud_budget import RequestBudget, plan_from_options
+from .const import CONF_SYSTEM_ID, DOMAIN
+
+if TYPE_CHECKING:
+    from . import CloudConfigEntry
+
+_LOGGER = logging.getLogger(__name__)
+
+CONSUMPTION = "consumption_meter"
+BATTERY = "battery"
+OPTIONAL_ENDPOINTS = (CONSUMPTION, BATTERY)
+#: Optional telemetry is worth its requests only if updates stay this frequent.
+MAX_INTERVAL_WITH_TELEMETRY = timedelta(hours=1)
+#: Two 429s this close together: the per-minute wait did not help, so it is the month.
+REPEATED_429 = timedelta(minutes=3)
+INTERVAL_SECONDS = 300
+STORE_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class CloudData:
+    """One cycle's worth of values."""
+
+    summary: CloudSummary
+    consumption_power: float | None
+    consumption_energy: float | None
+    battery_soc: float | None
+    battery_power: float | None
+    requests_left: int | None
+
+
+def _average_power(intervals: list[Interval], energy_wh: float | None) -> float | None:
+    """Average power over the newest interval, from its energy."""
+    if energy_wh is None:
+        return None
+    length = INTERVAL_SECONDS
+    if len(intervals) >= 2:
+        length = max(1, intervals[-1].end_at - intervals[-2].end_at)
+    return round(energy_wh * 3600 / length, 1)
+
+
+class CloudCoordinator(DataUpdateCoordinator[CloudData]):
+    """One coordinator per cloud system."""
+
+    config_entry: CloudConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: CloudConfigEntry,
+        client: EnlightenCloud,
+        auth: OAuth2SessionAuth,
+        budget: RequestBudget,
+    ) -> None:
+        """Poll ``client`` for the entry's system, paced by ``budget``."""
+        super().__init__(
+            hass,
+            _LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} {entry.title}",
+            update_interval=budget.interval(dt_util.utcnow()),
+        )
+        self.client = client
+        self.auth = auth
+        self.budget = budget
+        self.system_id = int(entry.data[CONF_SYSTEM_ID])
+        self.plan = plan_from_options(dict(entry.options))
+        self.endpoints: list[str] = []
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORE_VERSION, f"{DOMAIN}.cloud_{entry.entry_id}"
+        )
+        self._state: dict[str, Any] = {}
+        self._last_429: datetime | None = None
+
+    @property
+    def has_consumption(self) -> bool:
+        """Consumption telemetry is part of every cycle."""
+        return CONSUMPTION in self.endpoints
+
+    @property
+    def has_battery(self) -> bool:
+        """Battery telemetry is part of every cycle."""
+        return BATTERY in self.endpoints
+
+    async def _async_setup(self) -> None:
+        """Load the telemetry position and decide what one cycle fetches."""
+        self._state = await self._store.async_load() or {}
+        capabilities: dict[str, bool] = self._state.setdefault("capabilities", {})
+        entry_id = self.config_entry.entry_id
+        self.endpoints = []
+        self.budget.register(entry_id, self.plan, 1)
+        try:
+            for kind in OPTIONAL_ENDPOINTS:
+                if capabilities.get(kind) is False:
+                    continue
+                if self.budget.interval(dt_util.utcnow(), extra=1) > MAX_INTERVAL_WITH_TELEMETRY:
+                    continue  # the plan cannot afford it
+                if kind not in capabilities:
+                    capabilities[kind] = await self._probe(kind)
+                    self._save()
+                if capabilities[kind]:
+                    self.endpoints.append(kind)
+                    self.budget.register(entry_id, self.plan, 1 + len(self.endpoints))
+        except (CloudError, OAuth2TokenRequestBaseError) as err:
+            self._raise_for(err)
+        self.config_entry.async_on_unload(lambda: self.budget.unregister(entry_id))
+        self.update_interval = self.budget.interval(dt_util.utcnow())
+
+    async def _probe(self, kind: str) -> bool:
+        """Does the system have this telemetry? The answer also starts the series."""
+        try:
+            await self._telemetry(kind)
+        except CloudNoData:
+            return False
+        return True
+
+    async def _async_update_data(self) -> CloudData:
+        now = dt_util.utcnow()
+        if (until := self.budget.blocked_until) is not None and now < until:
+            return self._keep_last(until - now)
+        try:
+            try:
+                data = await self._fetch(now)
+            except CloudAuthRejected:
+                # Refused before HA thought the token expired: refresh once and retry.
+                await self.auth.async_invalidate()
+                data = await self._fetch(now)
+        except CloudRateLimited as err:
+            return self._rate_limited(err, now)
+        except (CloudError, OAuth2TokenRequestBaseError) as err:
+            self._raise_for(err)
+        self._last_429 = None
+        self.budget.blocked_until = None
+        issues.async_clear(
+            self.hass, self.config_entry, issues.API_KEY_REJECTED, issues.BUDGET_EXHAUSTED
+        )
+        self.update_interval = self.budget.interval(dt_util.utcnow())
+        return data
+
+    async def _fetch(self, now: datetime) -> CloudData:
+        summary = await self.client.async_get_summary(self.system_id)
+        consumption = await self._telemetry(CONSUMPTION) if self.has_consumption else {}
+        battery = await self._telemetry(BATTERY) if self.has_battery else {}
+        return CloudData(
+            summary=summary,
+            consumption_power=consumption.get("power"),
+            consumption_energy=consumption.get("energy"),
+            battery_soc=battery.get("soc"),
+            battery_power=battery.get("power"),
+            requests_left=self.budget.requests_left(now),
+        )
+
+    async def _telemetry(self, kind: str) -> dict[str, Any]:
+        """New intervals since the last one we have; running totals in the store."""
+        state: dict[str, Any] = self._state.setdefault(kind, {})
+        intervals = await self.client.async_get_telemetry(
+            self.system_id, kind, state.get("last_end_at")
+        )
+        if not intervals:
+            return state
+        newest = intervals[-1]
+        state["last_end_at"] = newest.end_at
+        if kind == CONSUMPTION:
+            state["energy"] = state.get("energy", 0.0) + sum(i.enwh or 0.0 for i in intervals)
+            state["power"] = _average_power(intervals, newest.enwh)
+        else:
+            state["soc"] = newest.soc
+            net = (newest.discharge_wh or 0.0) - (newest.charge_wh or 0.0)
+            state["power"] = _average_power(intervals, net)
+        self._save()
+        return state
+
+    def _save(self) -> None:
+        self._store.async_delay_save(lambda: self._state, 10)
+
+    async def async_shutdown(self) -> None:
+        """Write the telemetry position now, not 10 s later."""
+        await super().async_shutdown()
+        await self._store.async_save(self._state)
+
+    def _keep_last(self, wait: timedelta) -> CloudData:
+        """Wait out a limit without a request; entities keep their last values."""
+        self.update_interval = max(wait, timedelta(seconds=1))
+        if self.data is None:
+            raise UpdateFailed(translation_domain=DOMAIN, translation_key="rate_limited")
+        return self.data
+
+    def _rate_limited(self, err: CloudRateLimited, now: datetime) -> CloudData:
+        """Back off to the next minute, or to the next month when the month is used up."""
+        monthly = err.monthly
+        if monthly is None:
+            # The answer does not say which limit: a second 429 right after
+            # waiting for the next minute means the month's budget is gone.
+            repeated = self._last_429 is not None and now - self._last_429 < REPEATED_429
+            monthly = repeated or self.budget.requests_left(now) == 0
+        self._last_429 = now
+        until = month_end(now) if monthly else next_minute(now) + timedelta(seconds=1)
+        self.budget.blocked_until = until
+        if monthly:
+            _LOGGER.warning(
+                "The Enlighten API plan of %s is used up until %s",
+                self.config_entry.title,
+                until.isoformat(),
+            )
+            issues.async_show_cloud_problem(
+                self.hass,
+                self.config_entry,
+                issues.BUDGET_EXHAUSTED,
+                {"resets": until.strftime("%Y-%m-%d %H:%M UTC")},
+            )
+        return self._keep_last(until - now)
+
+    def _raise_for(self, err: Exception) -> NoReturn:
+        """Reauth for a verdict on the authorization, a repair for the key, else retry."""
+        if isinstance(err, (OAuth2TokenRequestReauthError, CloudAuthRejected)):
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="cloud_auth_rejected"
+            ) from err
+        if isinstance(err, CloudSystemForbidden):
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="cloud_system_forbidden"
+            ) from err
+        if isinstance(err, CloudApiKeyRejected):
+            issues.async_show_cloud_problem(self.hass, self.config_entry, issues.API_KEY_REJECTED)
+            key = "api_key_rejected"
+        else:
+            key = "cloud_unavailable"
+        raise UpdateFailed(
+            translation_domain=DOMAIN,
+            translation_key=key,
+            translation_placeholders={"error": type(err).__name__},
+        ) from err
