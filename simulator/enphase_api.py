@@ -109,6 +109,8 @@ class EnphaseApiSimulator:
         self._refresh: dict[str, _Grant] = {}
         self._minute_counts: Counter[tuple[str, int]] = Counter()
         self._month_counts: Counter[tuple[str, str]] = Counter()
+        #: Requests answered with 429.
+        self.limited = 0
 
     # -- control -------------------------------------------------------------
     def add_app(self, app: ApiApplication) -> ApiApplication:
@@ -142,9 +144,9 @@ class EnphaseApiSimulator:
         """Change an application's plan."""
         self.apps[client_id].plan = PLANS[plan]
 
-    def month_count(self, client_id: str) -> int:
-        """Requests counted against the plan this month."""
-        return self._month_counts[(client_id, _month(time.time()))]
+    def month_count(self, client_id: str, month: str | None = None) -> int:
+        """Requests counted against the plan in ``month`` ("2026-12"; default: this month)."""
+        return self._month_counts[(client_id, month or _month(time.time()))]
 
     def reset_counts(self) -> None:
         """Forget request counters (not the plan usage)."""
@@ -296,8 +298,10 @@ class EnphaseApiSimulator:
         now = time.time()
         minute, month = (app.client_id, int(now // 60)), (app.client_id, _month(now))
         if app.plan.per_month is not None and self._month_counts[month] >= app.plan.per_month:
+            self.limited += 1
             return None, _too_many(f"Usage limit exceeded for plan {app.plan.name}")
         if self._minute_counts[minute] >= app.plan.per_minute:
+            self.limited += 1
             return None, _too_many("Per-minute rate limit exceeded")
         self._minute_counts[minute] += 1
         self._month_counts[month] += 1

@@ -7,22 +7,30 @@ from datetime import timedelta
 from typing import Any
 from unittest.mock import patch
 
+import aiohttp
 import pytest
 import tenacity
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.application_credentials import (
+    ClientCredential,
+    async_import_client_credential,
+)
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
+from homeassistant.setup import async_setup_component
 from pyenphase.auth import EnvoyTokenAuth
 from pyenphase.envoy import Envoy
 from pyenphase.firmware import EnvoyFirmware
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from yarl import URL
 
 from custom_components.envoy_connect.const import CONF_AUTH_STATE, DOMAIN
 from simulator import SimulatorHarness
-from simulator.harness import DEMO_INSTALLER, DEMO_OWNER
+from simulator.harness import DEMO_APP, DEMO_INSTALLER, DEMO_OWNER
 
 
 @pytest.fixture(autouse=True)
@@ -114,12 +122,63 @@ async def poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: flo
     await hass.async_block_till_done(wait_background_tasks=True)
 
 
+@pytest.fixture
+async def app_credentials(hass: HomeAssistant) -> None:
+    """The simulator's demo application, added as the user would in the UI."""
+    assert await async_setup_component(hass, "application_credentials", {})
+    await async_import_client_credential(
+        hass,
+        DOMAIN,
+        ClientCredential(DEMO_APP.client_id, DEMO_APP.client_secret, "Demo application"),
+    )
+
+
+async def authorize(
+    hass: HomeAssistant,
+    sim: SimulatorHarness,
+    hass_client_no_auth: ClientSessionGenerator,
+    result: dict[str, Any],
+    *,
+    user: str = DEMO_OWNER[0],
+    decision: str = "approve",
+) -> dict[str, Any]:
+    """Do what the browser does: approve on the simulator's page, follow the redirect."""
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    url = URL(result["url"])
+    assert str(url).startswith(f"{sim.cloud_url}/oauth/authorize")
+    assert url.query["redirect_uri"] == "https://example.com/auth/external/callback"
+    async with aiohttp.ClientSession() as browser:
+        resp = await browser.post(
+            f"{sim.cloud_url}/oauth/authorize",
+            data={**url.query, "user": user, "decision": decision},
+            allow_redirects=False,
+        )
+        assert resp.status == 302
+        redirect = URL(resp.headers["Location"])
+    assert redirect.path == "/auth/external/callback"
+    client = await hass_client_no_auth()
+    resp = await client.get(f"{redirect.path}?{redirect.query_string}")
+    assert resp.status == 200
+    return dict(await hass.config_entries.flow.async_configure(result["flow_id"]))
+
+
+async def start_cloud_flow(hass: HomeAssistant) -> dict[str, Any]:
+    """Open the config flow and choose "Enlighten cloud"."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    return dict(
+        await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "cloud"})
+    )
+
+
 __all__ = [
+    "DEMO_APP",
     "DEMO_INSTALLER",
     "DEMO_OWNER",
+    "authorize",
     "entry_data",
     "poll",
     "sensor_state",
     "setup_profile",
+    "start_cloud_flow",
     "start_local_flow",
 ]

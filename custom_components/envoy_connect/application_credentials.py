@@ -41,7 +41,9 @@ class EnphaseOAuth2Implementation(AuthImplementation):
             self.token_url,
             params=data,
             data=data,
-            auth=aiohttp.BasicAuth(self.client_id, self.client_secret),
+            headers={
+                "Authorization": aiohttp.encode_basic_auth(self.client_id, self.client_secret)
+            },
         )
         async with resp:
             resp.raise_for_status()

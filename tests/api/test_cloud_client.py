@@ -1,0 +1,172 @@
+"""The v4 client against the simulator: models, and one typed error per failure."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncGenerator
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from custom_components.envoy_connect.api import (
+    AbstractAuth,
+    CloudApiKeyRejected,
+    CloudAuthRejected,
+    CloudNoData,
+    CloudRateLimited,
+    CloudSystemForbidden,
+    CloudUnavailable,
+    EnlightenCloud,
+)
+from simulator import SimulatorHarness
+from simulator.enlighten import CloudMode
+from simulator.enphase_api import PlanLimits
+from simulator.harness import DEMO_APP, DEMO_OWNER
+
+HOME, CABIN = 4_100_001, 4_100_002
+
+
+class _Token(AbstractAuth):
+    def __init__(self, session: aiohttp.ClientSession, host: str, token: str) -> None:
+        super().__init__(session, host)
+        self.token = token
+
+    async def async_get_access_token(self) -> str:
+        return self.token
+
+
+async def _access_token(session: aiohttp.ClientSession, sim: SimulatorHarness) -> str:
+    """Authorization code grant, the way HA's flow does it."""
+    redirect = "https://example.com/auth/external/callback"
+    resp = await session.post(
+        f"{sim.cloud_url}/oauth/authorize",
+        data={
+            "client_id": DEMO_APP.client_id,
+            "redirect_uri": redirect,
+            "response_type": "code",
+            "state": "s",
+            "user": DEMO_OWNER[0],
+            "decision": "approve",
+        },
+        allow_redirects=False,
+    )
+    code = aiohttp.client.URL(resp.headers["Location"]).query["code"]
+    basic = base64.b64encode(f"{DEMO_APP.client_id}:{DEMO_APP.client_secret}".encode()).decode()
+    resp = await session.post(
+        f"{sim.cloud_url}/oauth/token",
+        params={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect},
+        headers={"Authorization": f"Basic {basic}"},
+    )
+    assert resp.status == 200
+    return str((await resp.json())["access_token"])
+
+
+@pytest.fixture
+async def world(socket_enabled: None) -> AsyncGenerator[tuple[SimulatorHarness, EnlightenCloud]]:
+    sim = SimulatorHarness([])
+    await sim.start()
+    async with aiohttp.ClientSession() as session:
+        auth = _Token(session, sim.cloud_url, await _access_token(session, sim))
+        counted: list[int] = []
+        client = EnlightenCloud(auth, DEMO_APP.api_key, on_request=lambda: counted.append(1))
+        yield sim, client
+    await sim.stop()
+
+
+async def test_models(world: tuple[SimulatorHarness, EnlightenCloud]) -> None:
+    sim, client = world
+    systems = await client.async_get_systems()
+    assert [s.system_id for s in systems] == [HOME, CABIN]
+    summary = await client.async_get_summary(HOME)
+    assert summary.status == "normal"
+    assert summary.modules == 24
+    assert summary.last_report_at is not None
+    first = await client.async_get_telemetry(HOME, "battery", None)
+    assert first
+    assert all(i.soc is not None for i in first)
+    again = await client.async_get_telemetry(HOME, "battery", first[-1].end_at)
+    assert all(i.end_at > first[-1].end_at for i in again)
+    assert sim.api.month_count(DEMO_APP.client_id) == 4
+
+
+async def test_token_grants(world: tuple[SimulatorHarness, EnlightenCloud]) -> None:
+    """Basic auth required; a used code and an unknown grant type are refused."""
+    sim, _ = world
+    async with aiohttp.ClientSession() as session:
+        resp = await session.post(
+            f"{sim.cloud_url}/oauth/token",
+            data={"grant_type": "refresh_token", "refresh_token": "x"},
+        )
+        assert resp.status == 401
+        basic = base64.b64encode(f"{DEMO_APP.client_id}:{DEMO_APP.client_secret}".encode())
+        headers = {"Authorization": f"Basic {basic.decode()}"}
+        resp = await session.post(
+            f"{sim.cloud_url}/oauth/token", data={"grant_type": "password"}, headers=headers
+        )
+        assert resp.status == 400
+        resp = await session.post(
+            f"{sim.cloud_url}/oauth/token",
+            data={"grant_type": "refresh_token", "refresh_token": "unknown"},
+            headers=headers,
+        )
+        assert (await resp.json())["error"] == "invalid_grant"
+
+
+async def test_errors(world: tuple[SimulatorHarness, EnlightenCloud]) -> None:
+    sim, client = world
+    with pytest.raises(CloudSystemForbidden):
+        await client.async_get_summary(4_200_001)  # the neighbour's
+    with pytest.raises(CloudNoData):
+        await client.async_get_telemetry(CABIN, "consumption_meter", None)
+    sim.api.mode = CloudMode.ERROR_5XX
+    with pytest.raises(CloudUnavailable):
+        await client.async_get_systems()
+    sim.api.mode = CloudMode.UNREACHABLE
+    with pytest.raises(CloudUnavailable):
+        await client.async_get_systems()
+    sim.api.mode = CloudMode.ONLINE
+    sim.api.apps[DEMO_APP.client_id].plan = PlanLimits("Tiny", 0, None)
+    with pytest.raises(CloudRateLimited) as minute:
+        await client.async_get_systems()
+    assert minute.value.monthly is False
+    sim.api.apps[DEMO_APP.client_id].plan = PlanLimits("Watt", 10, 1000)
+    sim.api.exhaust_month()
+    with pytest.raises(CloudRateLimited) as month:
+        await client.async_get_systems()
+    assert month.value.monthly is True
+    sim.api.apps[DEMO_APP.client_id].api_key = "other"
+    with pytest.raises(CloudApiKeyRejected):
+        await client.async_get_systems()
+    sim.api.revoke_tokens()
+    with pytest.raises(CloudAuthRejected):
+        await client.async_get_systems()
+
+
+@pytest.mark.usefixtures("socket_enabled")
+@pytest.mark.parametrize(
+    ("status", "body", "error"),
+    [
+        (429, "Too Many Requests", CloudRateLimited),
+        (200, "[1, 2]", CloudUnavailable),
+        (200, "<html>", CloudUnavailable),
+        (502, "bad gateway", CloudUnavailable),
+    ],
+)
+async def test_odd_answers(
+    aiohttp_server: object, status: int, body: str, error: type[Exception]
+) -> None:
+    """Answers the simulator never gives but a real service might."""
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(status=status, text=body)
+
+    app = web.Application()
+    app.router.add_get("/api/v4/systems", handler)
+    server = await aiohttp_server(app)  # type: ignore[operator]
+    async with aiohttp.ClientSession() as session:
+        client = EnlightenCloud(_Token(session, str(server.make_url("")), "t"), "k")
+        with pytest.raises(error) as caught:
+            await client.async_get_systems()
+    if isinstance(caught.value, CloudRateLimited):
+        assert caught.value.monthly is None  # the answer does not say which limit
