@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
@@ -21,6 +22,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
@@ -29,6 +31,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.envoy_connect.application_credentials import (
     async_get_description_placeholders,
 )
+from custom_components.envoy_connect.cloud_budget import STORAGE_KEY, key_id
 from custom_components.envoy_connect.const import CONF_PLAN, CONF_SYSTEM_ID, DOMAIN
 from simulator import SimulatorHarness
 from simulator.enlighten import CloudMode
@@ -532,3 +535,34 @@ async def test_credentials_dialog_placeholders(hass: HomeAssistant) -> None:
     placeholders = await async_get_description_placeholders(hass)
     assert placeholders["redirect_url"] == "https://example.com/auth/external/callback"
     assert placeholders["developer_portal"].startswith("https://developer-v4.enphase.com")
+
+
+async def test_month_count_survives_restart(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    sim: SimulatorHarness,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The count is read from storage, keyed by month: a stale month counts as zero."""
+    freezer.move_to("2026-11-15T00:00:00+00:00")
+    hass_storage[STORAGE_KEY] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": STORAGE_KEY,
+        "data": {"apps": {key_id(DEMO_APP.api_key): {"month": "2026-11", "count": 880}}},
+    }
+    entry = await _add_cloud_entry(hass, sim, hass_client_no_auth, user=NEIGHBOUR, system=None)
+    budget = entry.runtime_data.coordinator.budget
+    # 880 stored + the flow's systems call + the first summary.
+    assert budget.used(dt_util.utcnow()) == 882
+    assert sensor_state(hass, f"cloud_{NEIGHBOUR_SYSTEM}_requests_left") == "118"
+    # 900 - 882 = 18 requests left until December: spread evenly.
+    interval = entry.runtime_data.coordinator.update_interval
+    assert interval == (datetime(2026, 12, 1, tzinfo=UTC) - dt_util.utcnow()) / 18
+    await hass.async_block_till_done()
+    freezer.tick(timedelta(seconds=30))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    saved = hass_storage[STORAGE_KEY]["data"]["apps"][key_id(DEMO_APP.api_key)]
+    assert saved == {"month": "2026-11", "count": 882}
