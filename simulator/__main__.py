@@ -41,7 +41,10 @@ async def _main(args: argparse.Namespace) -> None:
     print(json.dumps(harness.describe() | {"control_api": f"{harness.cloud_url}/_sim"}, indent=2))
     print("Simulator running; Ctrl-C to stop.", flush=True)
     try:
-        await _sunshine(harness)
+        if args.steady:
+            await asyncio.Event().wait()  # values stay put: end-to-end tests compare them
+        else:
+            await _sunshine(harness)
     finally:
         await harness.stop()
 
@@ -52,6 +55,9 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument(
         "--base-port", type=int, default=8300, help="cloud on this port, gateways on the next three"
+    )
+    parser.add_argument(
+        "--steady", action="store_true", help="keep values constant (for end-to-end tests)"
     )
     args = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):

@@ -113,6 +113,11 @@ class SimulatorHarness:
                     "firmware": envoy.profile.firmware,
                     "scheme": envoy.scheme,
                     "mode": envoy.mode.value,
+                    "readings": {
+                        "production_w": envoy.readings.production_w,
+                        "battery_soc": envoy.readings.battery_soc,
+                        "inverters": len(envoy.readings.inverter_watts),
+                    },
                     "local_accounts": (
                         {}
                         if envoy.profile.uses_token_auth
