@@ -207,7 +207,7 @@ class EnvoyConnectConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
         self._abort_if_unique_id_configured(updates={CONF_HOST: discovery_info.host})
         self._discovered_host = discovery_info.host
         self._discovered_serial = serial
-        self.context["title_placeholders"] = {"serial": serial}
+        self.context["title_placeholders"] = {"name": f"Envoy {serial}"}
         return await self.async_step_local()
 
     async def async_step_reconfigure(

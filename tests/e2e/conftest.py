@@ -29,11 +29,12 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
-#: A translation key shown instead of text: "config.step.user.data.host",
-#: "component.envoy_connect...", or an unresolved "[%key:...%]" reference.
+#: A translation key shown instead of text ("config.step.user.data.host",
+#: "component.envoy_connect..."), an unresolved "[%key:...%]" reference, or the
+#: frontend's error for a translation whose placeholder was not provided.
 RAW_KEY = re.compile(
     r"\b(?:component|config|options|issues|entity|exceptions|selector|state)"
-    r"\.[a-z0-9_]+\.[a-z0-9_.]+|envoy_connect\.[a-z_]+|\[%key:"
+    r"\.[a-z0-9_]+\.[a-z0-9_.]+|envoy_connect\.[a-z_]+|\[%key:|formatjs Error|MISSING_VALUE"
 )
 
 #: Text of an element including its shadow trees, plus the labels, hints and
@@ -172,9 +173,7 @@ class UI:
     # -- pages -------------------------------------------------------------
     def open_device(self, identifier: str) -> str:
         """The device page of our device with this identifier; returns its text."""
-        device_id = wait_until(
-            lambda: self.world.device_id(identifier), 60, f"device {identifier}"
-        )
+        device_id = wait_until(lambda: self.world.device_id(identifier), 60, f"device {identifier}")
         self.page.goto(f"{self.world.ha_url}/config/devices/device/{device_id}")
         self.page.locator("ha-config-device-page").wait_for(timeout=30_000)
         return self.page_text()

@@ -110,7 +110,7 @@ def _wait(url: str, timeout: float, process: subprocess.Popen[bytes], log: Path)
             raise RuntimeError(f"{url} process exited; see {log}")
         try:
             urllib.request.urlopen(url, timeout=2).close()  # noqa: S310
-        except (urllib.error.URLError, OSError):
+        except urllib.error.URLError, OSError:
             time.sleep(0.3)
         else:
             return
@@ -144,7 +144,7 @@ class World:
 
     def sim(self, path: str, body: dict[str, Any] | None = None) -> Any:
         """Use the simulator's control API."""
-        if body is None and not path.startswith("/_sim/") or path == "/_sim":
+        if (body is None and not path.startswith("/_sim/")) or path == "/_sim":
             return _http("GET", f"{self.sim_url}{path}")
         return _http("POST", f"{self.sim_url}{path}", body or {})
 
@@ -163,13 +163,11 @@ class World:
     def device(self, identifier: str) -> dict[str, Any] | None:
         """Registry entry of our device with this identifier."""
         devices = _run(self.websocket({"type": "config/device_registry/list"}))
-        return next(
-            (d for d in devices if ["envoy_connect", identifier] in d["identifiers"]), None
-        )
+        return next((d for d in devices if ["envoy_connect", identifier] in d["identifiers"]), None)
 
     def flows(self) -> list[dict[str, Any]]:
         """Config flows in progress for Envoy Connect (reauth included)."""
-        flows = self.api("GET", "/api/config/config_entries/flow")
+        flows = _run(self.websocket({"type": "config_entries/flow/progress"}))
         return [f for f in flows if f["handler"] == "envoy_connect"]
 
     def entries(self) -> list[dict[str, Any]]:
@@ -256,7 +254,11 @@ class World:
         tokens = _http(
             "POST",
             f"{self.ha_url}/auth/token",
-            {"grant_type": "authorization_code", "code": created["auth_code"], "client_id": client_id},
+            {
+                "grant_type": "authorization_code",
+                "code": created["auth_code"],
+                "client_id": client_id,
+            },
             form=True,
         )
         self.token = tokens["access_token"]

@@ -6,6 +6,8 @@ and every dialog and page it reads is checked for raw translation keys.
 
 from __future__ import annotations
 
+import re
+
 from .conftest import UI, wait_until
 from .servers import World
 
@@ -58,9 +60,87 @@ def test_add_local_legacy(ui: UI, world: World) -> None:
 
     envoy = world.sim("/_sim")["envoys"]["legacy"]
     ui.open_device(envoy["serial"])
-    text = ui.wait_page_text(
-        "Current power production", _kw(envoy["readings"]["production_w"])
-    )
+    text = ui.wait_page_text("Current power production", _kw(envoy["readings"]["production_w"]))
     ui.shot("device")
     assert "Token expiry" not in text  # no token on firmware 5
     assert envoy["firmware"] in text
+
+
+def test_reauth_from_notification(ui: UI, world: World) -> None:
+    """Credentials revoked: the UI asks to re-authenticate; new ones restore the data."""
+    entry = world.add_local_entry("metered", username=INSTALLER[0], password=INSTALLER[1])
+    world.set_options(entry["entry_id"], {"scan_interval": 10})
+    world.sim("/_sim/cloud/password", {"username": INSTALLER[0], "password": "changed-in-app"})
+    world.sim("/_sim/envoy/metered/expire_tokens")
+    wait_until(world.flows, 60, "a reauth flow")
+    assert len(world.flows()) == 1
+
+    serial = world.sim("/_sim")["envoys"]["metered"]["serial"]
+
+    # The user sees the repair on the Settings page and opens it.
+    ui.page.goto(f"{world.ha_url}/config/dashboard")
+    repair = ui.page.get_by_text(f"Authentication expired for Envoy {serial}")
+    repair.wait_for()
+    ui.page_text()
+    ui.shot("settings-repair")
+    repair.click()
+    text = ui.wait_dialog_text("Enlighten rejected the stored credentials")
+    assert "Username" in text
+    ui.shot("reauth-form")
+
+    # A wrong password first: a translated error, nothing saved.
+    ui.field("username").fill(INSTALLER[0])
+    ui.field("password").fill("still-the-old-one")
+    ui.submit()
+    ui.wait_dialog_text("The credentials or the token were rejected")
+    ui.shot("reauth-error")
+    ui.field("password").fill("changed-in-app")
+    ui.submit()
+    ui.wait_dialog_text("Re-authentication was successful")
+    ui.shot("reauth-done")
+    ui.dialog.get_by_role("button", name=re.compile("finish|close|ok", re.I)).first.click()
+
+    # No restart: the entities recover.
+    readings = world.sim("/_sim")["envoys"]["metered"]["readings"]
+    ui.open_device(serial)
+    ui.wait_page_text("Current power production", _kw(readings["production_w"]))
+    ui.shot("device-recovered")
+    assert not world.flows()
+    ui.page.goto(f"{world.ha_url}/config/integrations/dashboard")
+    ui.page.get_by_text("Envoy Connect").first.wait_for()
+    assert "Reconfigure" not in ui.page_text()
+
+
+def test_firmware_update_live(ui: UI, world: World) -> None:
+    """7 -> 8 while HA runs: the device shows the new version; no reauth, one notice."""
+    envoy = world.sim("/_sim")["envoys"]["metered"]
+    serial = envoy["serial"]
+    if not any(e["unique_id"] == serial for e in world.entries()):
+        entry = world.add_local_entry("metered", username=OWNER[0], password=OWNER[1])
+        world.set_options(entry["entry_id"], {"scan_interval": 10})
+    before = wait_until(lambda: world.device(serial), 60, "the gateway device")
+    assert before["sw_version"].startswith("7.")
+    ui.open_device(serial)
+    ui.wait_page_text(f"Firmware: {before['sw_version']}")
+    ui.shot("device-before")
+
+    world.sim("/_sim/envoy/metered/firmware", {"firmware": "8.2.4286"})
+    wait_until(
+        lambda: (world.device(serial) or {}).get("sw_version") == "8.2.4286",
+        90,
+        "the new firmware in the device registry",
+    )
+    ui.page.reload()
+    readings = world.sim("/_sim")["envoys"]["metered"]["readings"]
+    ui.wait_page_text("Firmware: 8.2.4286", _kw(readings["production_w"]))
+    ui.shot("device-after")
+    assert not world.flows()
+
+    ui.page.goto(f"{world.ha_url}/config/repairs")
+    text = ui.wait_page_text(f"Firmware of Envoy {serial} updated")
+    assert f"Authentication expired for Envoy {serial}" not in text
+    ui.shot("repairs")
+    ui.page.get_by_text(f"Firmware of Envoy {serial} updated").click()
+    ui.page.get_by_text("installed firmware 8.2.4286").wait_for()
+    ui.page_text()
+    ui.shot("firmware-notice")
