@@ -19,10 +19,12 @@ from homeassistant.components.application_credentials import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.network import NoURLAvailableError, get_url
 
 from .session import cloud_api_url
 
 DEVELOPER_PORTAL = "https://developer-v4.enphase.com"
+CALLBACK_PATH = "/auth/external/callback"
 
 
 class EnphaseOAuth2Implementation(AuthImplementation):
@@ -69,8 +71,13 @@ async def async_get_description_placeholders(hass: HomeAssistant) -> dict[str, s
     """Tell the user where to create the application and what to register."""
     try:
         redirect = config_entry_oauth2_flow.async_get_redirect_uri(hass)
-    except RuntimeError:  # outside a request (never in the UI): show the usual path
-        redirect = "<your Home Assistant URL>/auth/external/callback"
+    except RuntimeError:
+        # The credentials dialog asks over the websocket, which carries no
+        # frontend URL: use the URL HA knows itself by.
+        try:
+            redirect = f"{get_url(hass, allow_cloud=False)}{CALLBACK_PATH}"
+        except NoURLAvailableError:
+            redirect = f"<your Home Assistant URL>{CALLBACK_PATH}"
     return {
         "developer_portal": f"{DEVELOPER_PORTAL}/admin/applications",
         "redirect_url": redirect,

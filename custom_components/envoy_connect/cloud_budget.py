@@ -22,7 +22,7 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
 from .api import PLANS, Plan, poll_interval
-from .api.budget import month_key
+from .api.budget import month_key, steady_interval
 from .const import CONF_PER_MINUTE, CONF_PER_MONTH, CONF_PLAN, DEFAULT_PLAN, DOMAIN, PLAN_CUSTOM
 
 STORAGE_KEY = f"{DOMAIN}.request_budget"
@@ -98,6 +98,10 @@ class RequestBudget:
     def interval(self, now: datetime, extra: int = 0) -> timedelta:
         """Interval for every sharing entry; ``extra`` tests one more request per cycle."""
         return poll_interval(self.plan, sum(self.demands.values()) + extra, self.used(now), now)
+
+    def steady_interval(self, extra: int = 0) -> timedelta:
+        """Interval over a whole month at the current demand plus ``extra`` per cycle."""
+        return steady_interval(self.plan, sum(self.demands.values()) + extra)
 
     def requests_left(self, now: datetime) -> int | None:
         """Requests the plan still allows this month (None: no monthly cap)."""

@@ -134,8 +134,8 @@ class CloudCoordinator(DataUpdateCoordinator[CloudData]):
             for kind in OPTIONAL_ENDPOINTS:
                 if capabilities.get(kind) is False:
                     continue
-                if self.budget.interval(dt_util.utcnow(), extra=1) > MAX_INTERVAL_WITH_TELEMETRY:
-                    continue  # the plan cannot afford it
+                if self.budget.steady_interval(extra=1) > MAX_INTERVAL_WITH_TELEMETRY:
+                    continue  # the plan cannot afford it in an ordinary month
                 if kind not in capabilities:
                     capabilities[kind] = await self._probe(kind)
                     self._save()

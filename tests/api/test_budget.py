@@ -14,6 +14,7 @@ from custom_components.envoy_connect.api.budget import (
     month_end,
     month_key,
     next_minute,
+    steady_interval,
 )
 
 NOV_1 = datetime(2026, 11, 1, tzinfo=UTC)  # a 30-day month
@@ -93,3 +94,11 @@ def test_replayed_month_stays_under_90_percent(plan: str, per_cycle: int, start_
     assert used <= max(start_used, limits.per_month * MONTHLY_SAFETY)
     if plan == "watt":  # the free plan is used, not wasted
         assert used >= limits.per_month * MONTHLY_SAFETY - 2 * per_cycle
+
+
+def test_steady_interval_ignores_the_calendar() -> None:
+    """What a cycle may cost is decided on a whole month, not on the days left."""
+    assert steady_interval(PLANS["watt"], 1) == timedelta(days=31) / 900
+    assert steady_interval(PLANS["watt"], 2) > timedelta(hours=1)
+    assert steady_interval(PLANS["kilowatt"], 3) == MIN_INTERVAL
+    assert steady_interval(PLANS["partner"], 30) == MIN_INTERVAL

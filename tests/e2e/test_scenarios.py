@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .conftest import UI, wait_until
+from .conftest import UI, deep_text, wait_until
 from .servers import World
 
 OWNER = ("owner@example.com", "demo-owner-password")
@@ -115,7 +115,7 @@ def test_firmware_update_live(ui: UI, world: World) -> None:
     """7 -> 8 while HA runs: the device shows the new version; no reauth, one notice."""
     envoy = world.sim("/_sim")["envoys"]["metered"]
     serial = envoy["serial"]
-    if not any(e["unique_id"] == serial for e in world.entries()):
+    if not any(e["title"] == f"Envoy {serial}" for e in world.entries()):
         entry = world.add_local_entry("metered", username=OWNER[0], password=OWNER[1])
         world.set_options(entry["entry_id"], {"scan_interval": 10})
     before = wait_until(lambda: world.device(serial), 60, "the gateway device")
@@ -144,3 +144,49 @@ def test_firmware_update_live(ui: UI, world: World) -> None:
     ui.page.get_by_text("installed firmware 8.2.4286").wait_for()
     ui.page_text()
     ui.shot("firmware-notice")
+
+
+def test_cloud_oauth(ui: UI, world: World) -> None:
+    """Application credentials, the authorize page, API key, system: entities appear."""
+    app = world.sim("/_sim")["cloud_api"]["application"]
+    ui.add_integration()
+    ui.wait_dialog_text("Enlighten cloud")
+    ui.dialog.get_by_text("Enlighten cloud").click()
+    credentials = ui.page.locator("dialog-add-application-credential")
+    credentials.get_by_text("Create an application at").wait_for()
+    text = deep_text(credentials)
+    assert "/auth/external/callback" in text
+    assert "developer-v4.enphase.com" in text
+    ui.shot("credentials-dialog")
+    credentials.locator("input[name='name']").fill("Demo application")
+    credentials.locator("input[name='clientId']").fill(app["client_id"])
+    credentials.locator("input[name='clientSecret']").fill(app["client_secret"])
+    credentials.get_by_role("button", name="Add").click()
+    # With credentials in place the flow starts over: choose the cloud again.
+    ui.wait_dialog_text("Enlighten cloud")
+    with ui.page.context.expect_page() as popup_info:
+        ui.dialog.get_by_text("Enlighten cloud").click()
+    popup = popup_info.value
+    popup.wait_for_load_state()
+    assert popup.url.startswith(f"{world.sim_url}/oauth/authorize")
+    assert "redirect_uri=" + f"{world.ha_url}/auth/external/callback" in popup.url
+    popup.locator("#user").select_option(OWNER[0])
+    popup.screenshot(path=str(ui.shots / "03-authorize-page.png"))
+    with popup.expect_event("close", timeout=30_000):
+        popup.locator("#approve").click()  # back to HA's callback, which closes the window
+
+    text = ui.wait_dialog_text("Enlighten API key")
+    assert "Watt (free)" in text
+    ui.field("api_key").fill(app["api_key"])
+    ui.shot("api-key")
+    ui.submit()
+    ui.wait_dialog_text("Pick a system")
+    ui.dialog.get_by_text("Home (simulated)").click()
+    ui.shot("system")
+    ui.submit()
+    ui.finish_flow()
+
+    text = ui.open_device("cloud_4100001")
+    ui.wait_page_text("Current power production", "Normal", "API requests left this month")
+    ui.shot("device")
+    assert "Home (simulated)" in ui.page_text()

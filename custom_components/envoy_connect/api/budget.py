@@ -71,6 +71,18 @@ def poll_interval(plan: Plan, requests_per_cycle: int, used: int, now: datetime)
     return max(MIN_INTERVAL, remaining * per_cycle / left)
 
 
+def steady_interval(plan: Plan, requests_per_cycle: int) -> timedelta:
+    """The interval over a whole 31-day month from a fresh count.
+
+    Deciding what to fetch from this (and not from what happens to be left
+    this month) keeps the entity set the same from one month to the next.
+    """
+    if plan.per_month is None:
+        return MIN_INTERVAL
+    month = timedelta(days=31)
+    return max(MIN_INTERVAL, month * max(1, requests_per_cycle) / (plan.per_month * MONTHLY_SAFETY))
+
+
 def cycles_left(plan: Plan, requests_per_cycle: int, used: int) -> int | None:
     """How many more full cycles the month allows (None: unlimited)."""
     if plan.per_month is None:
