@@ -205,3 +205,31 @@ async def test_firmware_update_outage(
         "unavailable",
     )
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+
+
+async def test_refused_stored_token_at_start_is_replaced(
+    hass: HomeAssistant, sim: SimulatorHarness
+) -> None:
+    """Starting with a token the gateway no longer accepts: a new one, no reauth."""
+    envoy = sim.envoys["metered"]
+    stale = sim.cloud.mint_token(envoy.profile.serial)
+    envoy.revoke_token(stale)
+    entry = await setup_profile(hass, sim, "metered", auth={"token": stale})
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.data[CONF_AUTH_STATE]["token"] != stale
+    assert sim.cloud.login_count == 1
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+
+
+async def test_refused_stored_token_and_changed_password_at_start(
+    hass: HomeAssistant, sim: SimulatorHarness
+) -> None:
+    """The token is refused and the password changed: reauth says the credentials were."""
+    envoy = sim.envoys["metered"]
+    stale = sim.cloud.mint_token(envoy.profile.serial)
+    envoy.revoke_token(stale)
+    sim.cloud.change_password(DEMO_OWNER[0], "changed-elsewhere")
+    entry = await setup_profile(hass, sim, "metered", auth={"token": stale})
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    [flow] = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert flow["step_id"] == "reauth_credentials_rejected"

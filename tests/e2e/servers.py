@@ -165,6 +165,17 @@ class World:
         devices = _run(self.websocket({"type": "config/device_registry/list"}))
         return next((d for d in devices if ["envoy_connect", identifier] in d["identifiers"]), None)
 
+    def state(self, entity_id: str) -> str | None:
+        """An entity's state through the REST API."""
+        try:
+            return str(self.api("GET", f"/api/states/{entity_id}")["state"])
+        except urllib.error.HTTPError:
+            return None
+
+    def refresh_entity(self, entity_id: str) -> None:
+        """Ask HA to update an entity now (its coordinator polls at once)."""
+        self.api("POST", "/api/services/homeassistant/update_entity", {"entity_id": entity_id})
+
     def flows(self) -> list[dict[str, Any]]:
         """Config flows in progress for Envoy Connect (reauth included)."""
         flows = _run(self.websocket({"type": "config_entries/flow/progress"}))

@@ -7,6 +7,7 @@ and every dialog and page it reads is checked for raw translation keys.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from .conftest import UI, deep_text, wait_until
 from .servers import World
@@ -146,8 +147,22 @@ def test_firmware_update_live(ui: UI, world: World) -> None:
     ui.shot("firmware-notice")
 
 
-def test_cloud_oauth(ui: UI, world: World) -> None:
-    """Application credentials, the authorize page, API key, system: entities appear."""
+def _approve(ui: UI, world: World, trigger: Callable[[], None]) -> None:
+    """``trigger`` opens Enphase's (the simulator's) authorize page; approve there."""
+    with ui.page.context.expect_page() as popup_info:
+        trigger()
+    popup = popup_info.value
+    popup.wait_for_load_state()
+    assert popup.url.startswith(f"{world.sim_url}/oauth/authorize")
+    assert "redirect_uri=" + f"{world.ha_url}/auth/external/callback" in popup.url
+    popup.locator("#user").select_option(OWNER[0])
+    popup.screenshot(path=str(ui.shots / "authorize-page.png"))
+    with popup.expect_event("close", timeout=30_000):
+        popup.locator("#approve").click()  # back to HA's callback, which closes the window
+
+
+def _add_cloud_entry(ui: UI, world: World) -> None:
+    """The whole cloud path, from the integration list to the created entry."""
     app = world.sim("/_sim")["cloud_api"]["application"]
     ui.add_integration()
     ui.wait_dialog_text("Enlighten cloud")
@@ -164,16 +179,7 @@ def test_cloud_oauth(ui: UI, world: World) -> None:
     credentials.get_by_role("button", name="Add").click()
     # With credentials in place the flow starts over: choose the cloud again.
     ui.wait_dialog_text("Enlighten cloud")
-    with ui.page.context.expect_page() as popup_info:
-        ui.dialog.get_by_text("Enlighten cloud").click()
-    popup = popup_info.value
-    popup.wait_for_load_state()
-    assert popup.url.startswith(f"{world.sim_url}/oauth/authorize")
-    assert "redirect_uri=" + f"{world.ha_url}/auth/external/callback" in popup.url
-    popup.locator("#user").select_option(OWNER[0])
-    popup.screenshot(path=str(ui.shots / "03-authorize-page.png"))
-    with popup.expect_event("close", timeout=30_000):
-        popup.locator("#approve").click()  # back to HA's callback, which closes the window
+    _approve(ui, world, lambda: ui.dialog.get_by_text("Enlighten cloud").click())
 
     text = ui.wait_dialog_text("Enlighten API key")
     assert "Watt (free)" in text
@@ -186,7 +192,33 @@ def test_cloud_oauth(ui: UI, world: World) -> None:
     ui.submit()
     ui.finish_flow()
 
-    text = ui.open_device("cloud_4100001")
+
+def test_cloud_oauth(ui: UI, world: World) -> None:
+    """Application credentials, the authorize page, API key, system: entities appear."""
+    _add_cloud_entry(ui, world)
+    ui.open_device("cloud_4100001")
     ui.wait_page_text("Current power production", "Normal", "API requests left this month")
     ui.shot("device")
     assert "Home (simulated)" in ui.page_text()
+
+
+def test_cloud_reauth_from_repair(ui: UI, world: World) -> None:
+    """Consent withdrawn at Enphase: one reauth, through the same OAuth dance."""
+    if not any(e["title"] == "Home (simulated)" for e in world.entries()):
+        _add_cloud_entry(ui, world)
+    world.sim("/_sim/api/revoke")
+    world.refresh_entity("sensor.home_simulated_status")
+    wait_until(world.flows, 60, "a reauth flow")
+    assert len(world.flows()) == 1
+    ui.page.goto(f"{world.ha_url}/config/repairs")
+    repair = ui.page.get_by_text("Authentication expired for Home (simulated)")
+    repair.wait_for()
+    ui.shot("repair")
+    repair.click()
+    ui.wait_dialog_text("Authorize Envoy Connect again")
+    ui.shot("reauth")
+    _approve(ui, world, ui.submit)
+    ui.wait_dialog_text("Re-authentication was successful")
+    ui.shot("reauth-done")
+    assert not world.flows()
+    wait_until(lambda: world.state("sensor.home_simulated_status") == "normal", 60, "data again")

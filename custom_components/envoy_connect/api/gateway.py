@@ -114,9 +114,18 @@ class EnvoyGateway:
 
     # -- lifecycle -----------------------------------------------------------
     async def async_connect(self) -> None:
-        """Read ``/info``, authenticate the way the firmware wants, and probe."""
+        """Read ``/info``, authenticate the way the firmware wants, and probe.
+
+        A stored token the gateway refuses is replaced when Enlighten
+        credentials are stored, exactly as during updates.
+        """
         await self._setup()
-        await self._authenticate()
+        try:
+            await self._authenticate()
+        except EnvoyTokenRejected:
+            if not self.tokens.can_renew:
+                raise
+            await self._authenticate(await self.tokens.async_renew(seen=self.tokens.token))
         await self._probe()
         # /home needs authentication; its MAC identifies the device on the network.
         interface = await self.envoy.interface_settings()
