@@ -124,3 +124,20 @@ async def test_inverter_disappears_then_returns(
     await poll(hass, freezer)
     assert _state(hass, f"{serial}_inverter_power") == STATE_UNAVAILABLE
     assert _state(hass, f"{new_serial}_inverter_power") == "77"
+
+
+async def test_inverter_last_reported_disabled_by_default(
+    hass: HomeAssistant, sim: SimulatorHarness
+) -> None:
+    entry = await setup_profile(hass, sim, "metered")
+    registry = er.async_get(hass)
+    inverter = next(iter(sim.envoys["metered"].readings.inverter_watts))
+    entity_id = registry.async_get_entity_id("sensor", DOMAIN, f"{inverter}_last_reported")
+    assert entity_id is not None
+    entity = registry.async_get(entity_id)
+    assert entity is not None
+    assert entity.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    assert entity.config_entry_id == entry.entry_id
+    assert _state(hass, f"{inverter}_inverter_power") == str(
+        sim.envoys["metered"].readings.inverter_watts[inverter]
+    )

@@ -184,6 +184,8 @@ INVERTER_SENSORS: tuple[EnvoyPartDescription, ...] = (
         translation_key="last_reported",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
+        # One per micro-inverter: useful when debugging one, noise otherwise.
+        entity_registry_enabled_default=False,
         value_fn=lambda inv: dt_util.utc_from_timestamp(inv.last_report_date),
     ),
 )
