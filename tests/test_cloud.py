@@ -8,6 +8,7 @@ through HA's real OAuth2 flow handler, token requests and OAuth2Session.
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -566,3 +567,26 @@ async def test_month_count_survives_restart(
     await hass.async_block_till_done()
     saved = hass_storage[STORAGE_KEY]["data"]["apps"][key_id(DEMO_APP.api_key)]
     assert saved == {"month": "2026-11", "count": 882}
+
+
+async def test_no_cloud_secret_in_logs(
+    hass: HomeAssistant,
+    sim: SimulatorHarness,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Flow, refresh, key rejection and revocation at debug level: no secret in any line."""
+    caplog.set_level(logging.DEBUG)
+    entry = await _add_cloud_entry(hass, sim, hass_client_no_auth, system=HOME, plan="kilowatt")
+    secrets = {DEMO_APP.api_key, DEMO_APP.client_secret}
+    secrets |= {entry.data["token"]["access_token"], entry.data["token"]["refresh_token"]}
+    await poll(hass, freezer, 86_400)  # refresh
+    secrets |= {entry.data["token"]["access_token"], entry.data["token"]["refresh_token"]}
+    sim.api.apps[DEMO_APP.client_id].api_key = "regenerated-key"
+    await poll(hass, freezer, 600)
+    sim.api.revoke_tokens()
+    await poll(hass, freezer, 600)
+    assert hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    for secret in secrets:
+        assert secret not in caplog.text

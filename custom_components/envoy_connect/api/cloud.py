@@ -200,7 +200,10 @@ class EnlightenCloud:
 
     async def _get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         token = await self._auth.async_get_access_token()
+        # Enphase documents the key as a query parameter and accepts it as a
+        # header; both carry it, so either reading of the request works.
         headers = {"Authorization": f"Bearer {token}", "key": self._api_key}
+        params = {**(params or {}), "key": self._api_key}
         if self.on_request is not None:
             self.on_request()
         try:
