@@ -215,7 +215,7 @@ def test_cloud_reauth_from_repair(ui: UI, world: World) -> None:
     repair.wait_for()
     ui.shot("repair")
     repair.click()
-    ui.wait_dialog_text("Authorize Envoy Connect again")
+    ui.wait_dialog_text("Enlighten no longer accepts the authorization for Home (simulated)")
     ui.shot("reauth")
     _approve(ui, world, ui.submit)
     ui.wait_dialog_text("Re-authentication was successful")
