@@ -8,6 +8,8 @@ from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.envoy_connect.const import DOMAIN
 from simulator import NetworkMode, SimulatorHarness
@@ -141,3 +143,37 @@ async def test_inverter_last_reported_disabled_by_default(
     assert _state(hass, f"{inverter}_inverter_power") == str(
         sim.envoys["metered"].readings.inverter_watts[inverter]
     )
+
+
+async def test_only_gone_parts_can_be_deleted(
+    hass: HomeAssistant,
+    sim: SimulatorHarness,
+    freezer: FrozenDateTimeFactory,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """The device page offers delete for a part the gateway dropped, not for a live one."""
+    assert await async_setup_component(hass, "config", {})
+    entry = await setup_profile(hass, sim, "legacy")
+    r = sim.envoys["legacy"].readings
+    gone, kept = list(r.inverter_watts)[:2]
+    del r.inverter_watts[gone]
+    await poll(hass, freezer)
+    registry = dr.async_get(hass)
+    client = await hass_ws_client(hass)
+
+    async def remove(serial: str) -> bool:
+        device = registry.async_get_device_by_identifier((DOMAIN, serial), entry.entry_id)
+        assert device is not None
+        await client.send_json_auto_id(
+            {
+                "type": "config/device_registry/remove_config_entry",
+                "config_entry_id": entry.entry_id,
+                "device_id": device.id,
+            }
+        )
+        return bool((await client.receive_json())["success"])
+
+    assert await remove(gone)
+    assert registry.async_get_device_by_identifier((DOMAIN, gone), entry.entry_id) is None
+    assert not await remove(kept)
+    assert not await remove(str(entry.unique_id))

@@ -105,6 +105,18 @@ async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bo
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: ConfigEntry[Any], device: dr.DeviceEntry
+) -> bool:
+    """Let the user delete an inverter or battery the gateway no longer reports."""
+    if is_cloud_entry(entry) or entry.runtime_data is None:
+        return False
+    data = entry.runtime_data.coordinator.data
+    reported = {str(entry.unique_id), *data.inverters, *(data.encharge_power or {})}
+    ours = {value for domain, value in device.identifiers if domain == DOMAIN}
+    return not ours & reported
+
+
 async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
     """Take the entry's repair issues with it."""
     issues.async_remove_all(hass, entry)
