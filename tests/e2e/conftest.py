@@ -138,14 +138,14 @@ class UI:
         """What the dialog shows, checked for raw translation keys on every read."""
         return deep_text(self.dialog)
 
-    def wait_dialog_text(self, text: str, timeout: float = 30) -> str:
-        """Wait until the dialog shows ``text``."""
+    def wait_dialog_text(self, *texts: str, timeout: float = 30) -> str:
+        """Wait until the dialog shows every one of ``texts`` (forms render in parts)."""
 
         def shown() -> str | None:
             current = self.dialog_text()
-            return current if text in current else None
+            return current if all(text in current for text in texts) else None
 
-        return str(wait_until(shown, timeout, f"dialog text {text!r}"))
+        return str(wait_until(shown, timeout, f"dialog text {texts!r}"))
 
     def field(self, name: str) -> Locator:
         """An input of the dialog's form, by its schema key."""

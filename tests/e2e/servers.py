@@ -176,6 +176,10 @@ class World:
         """Ask HA to update an entity now (its coordinator polls at once)."""
         self.api("POST", "/api/services/homeassistant/update_entity", {"entity_id": entity_id})
 
+    def application_credentials(self) -> list[dict[str, Any]]:
+        """Application credentials stored in HA (for any integration)."""
+        return list(_run(self.websocket({"type": "application_credentials/list"})))
+
     def flows(self) -> list[dict[str, Any]]:
         """Config flows in progress for Envoy Connect (reauth included)."""
         flows = _run(self.websocket({"type": "config_entries/flow/progress"}))
