@@ -155,10 +155,8 @@ class TokenManager:
         """
         if self._token is None or not self.can_renew:
             return None
-        due = self._token.renew_at
-        if self.state.next_attempt:
-            due = max(due, datetime.fromisoformat(self.state.next_attempt))
-        return due
+        until = self.backing_off_until()
+        return max(self._token.renew_at, until) if until else self._token.renew_at
 
     async def async_renew_if_due(self) -> bool:
         """Renew when the schedule says so; True when a new token was obtained."""

@@ -123,9 +123,7 @@ class EnvoyGateway:
         try:
             await self._authenticate()
         except EnvoyTokenRejected:
-            if not self.tokens.can_renew:
-                raise
-            await self._authenticate(await self.tokens.async_renew(seen=self.tokens.token))
+            await self._replace_refused_token()
         await self._probe()
         # /home needs authentication; its MAC identifies the device on the network.
         interface = await self.envoy.interface_settings()
@@ -151,10 +149,7 @@ class EnvoyGateway:
             if not self.uses_token_auth:
                 raise GatewayAuthRejected("the gateway refused the local credentials") from None
         # 2. The gateway refuses this token: obtain a new one when we can.
-        if not self.tokens.can_renew:
-            raise EnvoyTokenRejected("the gateway refused the token")
-        token = await self.tokens.async_renew(seen=self.tokens.token)
-        await self._authenticate(token)
+        await self._replace_refused_token()
         try:
             return await self._fetch()
         except _AuthRequired:
@@ -175,6 +170,12 @@ class EnvoyGateway:
         self._firmware = str(self.envoy.firmware) if self.envoy.firmware else None
         self._needs_setup = False
         self._last_setup = time.monotonic()
+
+    async def _replace_refused_token(self) -> None:
+        """The gateway refuses the token: authenticate with a new one, if we can get one."""
+        if not self.tokens.can_renew:
+            raise EnvoyTokenRejected("the gateway refused the token")
+        await self._authenticate(await self.tokens.async_renew(seen=self.tokens.token))
 
     def _token_renewed(self) -> bool:
         token = self.tokens.token
