@@ -277,14 +277,12 @@ class EnvoyConnectConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
         entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
+            # The token-only form keeps the stored username (for the next form's pre-fill).
+            known = {CONF_HOST: entry.data[CONF_HOST], CONF_USERNAME: entry.data.get(CONF_USERNAME)}
             validated, errors = await async_validate_with_errors(
-                self.hass,
-                {CONF_HOST: entry.data[CONF_HOST], **user_input},
-                entry.unique_id,
+                self.hass, {**known, **user_input}, entry.unique_id
             )
             if validated:
-                if reason == "mfa_token_required":
-                    validated.data[CONF_USERNAME] = entry.data.get(CONF_USERNAME)
                 await self.async_set_unique_id(validated.serial)
                 self._abort_if_unique_id_mismatch(reason="wrong_gateway")
                 return self.async_update_reload_and_abort(entry, data=validated.data)
