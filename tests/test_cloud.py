@@ -19,8 +19,10 @@ from homeassistant.config_entries import SOURCE_RECONFIGURE, ConfigEntry, Config
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import OAuth2TokenRequestReauthError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.config_entry_oauth2_flow import async_get_config_entry_implementation
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
@@ -590,3 +592,32 @@ async def test_no_cloud_secret_in_logs(
     assert hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     for secret in secrets:
         assert secret not in caplog.text
+
+
+async def test_failed_token_requests_carry_no_secret(
+    hass: HomeAssistant,
+    sim: SimulatorHarness,
+    hass_client_no_auth: ClientSessionGenerator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A refused code exchange and a refused refresh: neither the code, the refresh
+    token nor the client secret appears in the log or in the error HA keeps."""
+    caplog.set_level(logging.DEBUG)
+    entry = await _add_cloud_entry(hass, sim, hass_client_no_auth, plan="partner")
+    refresh_token = entry.data["token"]["refresh_token"]
+    sim.api.revoke_tokens()
+    implementation = await async_get_config_entry_implementation(hass, entry)
+    with pytest.raises(OAuth2TokenRequestReauthError) as refused:
+        await implementation.async_refresh_token(entry.data["token"])
+    assert refresh_token not in str(refused.value)
+    assert refresh_token not in repr(refused.value.request_info)
+
+    sim.api.apps[DEMO_APP.client_id].client_secret = "rotated-on-the-portal"
+    result = await authorize(hass, sim, hass_client_no_auth, await start_flow(hass))
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "oauth_failed"  # "check the client ID and secret"
+    # aiohttp.access is the test client's request log, not Home Assistant's.
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name != "aiohttp.access")
+    assert "Error resolving OAuth token" in logged  # HA did log the failure ...
+    for secret in (refresh_token, DEMO_APP.client_secret, "code="):
+        assert secret not in logged  # ... without the grant or the secret

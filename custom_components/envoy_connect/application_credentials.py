@@ -20,6 +20,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.network import NoURLAvailableError, get_url
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
 
 from .session import cloud_api_url
 
@@ -48,7 +50,16 @@ class EnphaseOAuth2Implementation(AuthImplementation):
             },
         )
         async with resp:
-            resp.raise_for_status()
+            if resp.status >= 400:
+                # aiohttp's own error would carry the URL (grant in its query) and
+                # the Basic header; HA logs and keeps that error: name only the endpoint.
+                endpoint = URL(self.token_url).with_query(None)
+                raise aiohttp.ClientResponseError(
+                    aiohttp.RequestInfo(endpoint, "POST", CIMultiDictProxy(CIMultiDict())),
+                    (),
+                    status=resp.status,
+                    message=resp.reason or "",
+                )
             return cast(dict[str, Any], await resp.json(content_type=None))
 
 
