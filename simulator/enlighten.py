@@ -58,6 +58,9 @@ class EnlightenSimulator:
         self.issued_tokens: list[str] = []
         self._sessions: dict[str, str] = {}  # session_id -> email
         self.login_delay = 0.0
+        #: Seconds a token from /tokens lives; None: Enphase's own lifetimes.
+        #: Lets tests and ``scripts/develop`` play a shorter token policy.
+        self.token_lifetime: int | None = None
 
     # -- control ---------------------------------------------------------
     def add_account(self, account: EnlightenAccount) -> EnlightenAccount:
@@ -108,6 +111,7 @@ class EnlightenSimulator:
     def build_app(self) -> web.Application:
         """Return the aiohttp application serving both cloud hosts."""
         app = web.Application(middlewares=[self._middleware])
+        app.router.add_get("/", self._home)
         app.router.add_post("/login/login.json", self._login)
         app.router.add_post("/tokens", self._tokens)
         return app
@@ -128,6 +132,10 @@ class EnlightenSimulator:
         if self.login_delay:
             await asyncio.sleep(self.login_delay)
         return await handler(request)
+
+    async def _home(self, request: web.Request) -> web.Response:
+        """``/``: the real site redirects visitors to its login page."""
+        raise web.HTTPFound("/login")
 
     async def _login(self, request: web.Request) -> web.Response:
         form = await request.post()
@@ -174,6 +182,8 @@ class EnlightenSimulator:
                 {"message": "User is not authorized for this site"}, status=403
             )
         return web.Response(
-            text=self.mint_token(serial, kind=account.kind, username=email),
+            text=self.mint_token(
+                serial, kind=account.kind, username=email, lifetime=self.token_lifetime
+            ),
             content_type="text/plain",
         )

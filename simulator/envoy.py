@@ -13,7 +13,7 @@ import asyncio
 import secrets
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from enum import StrEnum
 from typing import Any
 
@@ -52,9 +52,17 @@ class EnvoySimulator:
     """State, HTTP app and listener of one simulated gateway."""
 
     def __init__(
-        self, profile: Profile, token_key: EllipticCurvePublicKey, host: str = "127.0.0.1"
+        self,
+        profile: Profile,
+        token_key: EllipticCurvePublicKey,
+        host: str = "127.0.0.1",
+        issued_tokens: Callable[[], Iterable[str]] | None = None,
     ) -> None:
-        """Create a gateway that trusts tokens signed by ``token_key``."""
+        """Create a gateway that trusts tokens signed by ``token_key``.
+
+        ``issued_tokens`` lists every token the cloud has signed so far, so
+        ``expire_tokens`` can retire exactly those, whatever the clock says.
+        """
         self.profile = profile
         self.readings = Readings.for_profile(profile)
         self.mode = NetworkMode.ONLINE
@@ -67,7 +75,11 @@ class EnvoySimulator:
         self._validated_tokens: set[str] = set()
         self._sessions: dict[str, str] = {}  # cookie -> token
         self._revoked: set[str] = set()
-        self._tokens_not_before = 0.0
+        #: Answers queued for a path ahead of the real handler, e.g. a 503 on check_jwt.
+        self.faults: dict[str, list[int]] = {}
+        #: Set to release the requests a TIMEOUT gateway holds.
+        self._hung = asyncio.Event()
+        self._issued_tokens = issued_tokens
         self._ssl = self_signed_server_context() if profile.uses_token_auth else None
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
@@ -116,14 +128,21 @@ class EnvoySimulator:
 
     async def stop(self) -> None:
         """Stop the listener and the app."""
+        self._release_hung()
         await self._unlisten()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
 
     # -- control --------------------------------------------------------------
+    def _release_hung(self) -> None:
+        self._hung.set()
+        self._hung = asyncio.Event()
+
     async def set_mode(self, mode: NetworkMode) -> None:
         """Go offline, answer 503, hang, or come back online."""
+        if mode is not NetworkMode.TIMEOUT:
+            self._release_hung()
         if mode is NetworkMode.OFFLINE and self._site is not None:
             await self._unlisten()
         elif mode is not NetworkMode.OFFLINE and self._site is None and self._runner:
@@ -161,19 +180,25 @@ class EnvoySimulator:
 
     def expire_tokens(self) -> None:
         """Reject every token issued until now (as if they had all expired)."""
-        self._tokens_not_before = time.time() + 1
+        if self._issued_tokens is not None:
+            self._revoked.update(self._issued_tokens())
+        self._revoked.update(self._validated_tokens, self._sessions.values())
         self.drop_sessions()
 
     def reset_counts(self) -> None:
         """Forget the request counts."""
         self.requests.clear()
 
+    def fail(self, path: str, status: int, times: int = 1) -> None:
+        """Answer the next ``times`` requests for ``path`` with ``status``."""
+        self.faults.setdefault(path, []).extend([status] * times)
+
     # -- auth -------------------------------------------------------------------
     def _token_is_valid(self, token: str) -> bool:
         if token in self._revoked:
             return False
         try:
-            claims = jwt.decode(
+            jwt.decode(
                 token,
                 self._token_key,
                 algorithms=["ES256"],
@@ -182,7 +207,7 @@ class EnvoySimulator:
             )
         except jwt.PyJWTError:
             return False
-        return float(claims["iat"]) >= self._tokens_not_before
+        return True
 
     def _authorized(self, request: web.Request) -> bool:
         if not self.profile.uses_token_auth:
@@ -239,9 +264,13 @@ class EnvoySimulator:
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         self.requests[request.path] += 1
         if self.mode is NetworkMode.TIMEOUT:
-            await asyncio.sleep(3600)
+            # Hang until the mode changes or the gateway stops, then drop the request.
+            await self._hung.wait()
+            raise web.HTTPServiceUnavailable
         if self.mode is NetworkMode.UNAVAILABLE:
             return web.Response(status=503, text="Service Unavailable")
+        if queued := self.faults.get(request.path):
+            return web.Response(status=queued.pop(0), text="Simulated fault")
         return await handler(request)
 
     def _json(

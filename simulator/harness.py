@@ -51,7 +51,9 @@ class SimulatorHarness:
         self.host = host
         self.cloud = EnlightenSimulator()
         self.envoys = {
-            name: EnvoySimulator(PROFILES[name], self.cloud.public_key, host)
+            name: EnvoySimulator(
+                PROFILES[name], self.cloud.public_key, host, lambda: self.cloud.issued_tokens
+            )
             for name in (profiles or list(PROFILES))
         }
         serials = {envoy.profile.serial for envoy in self.envoys.values()}
@@ -172,6 +174,8 @@ class SimulatorHarness:
                 envoy.expire_tokens()
             case "reset_counts":
                 envoy.reset_counts()
+            case "fail":
+                envoy.fail(str(body["path"]), int(body["status"]), int(body.get("times", 1)))
             case _:
                 raise web.HTTPNotFound(text="unknown action")
         return await self._state(request)
@@ -183,6 +187,9 @@ class SimulatorHarness:
                 self.cloud.mode = CloudMode(body["mode"])
             case "password":
                 self.cloud.change_password(str(body["username"]), str(body["password"]))
+            case "token_lifetime":
+                lifetime = body.get("seconds")
+                self.cloud.token_lifetime = int(lifetime) if lifetime else None
             case "reset_counts":
                 self.cloud.reset_counts()
             case _:

@@ -159,7 +159,7 @@ async def test_enlighten_down_during_renewal(
     await poll(hass, freezer, BACKOFF_CAP.total_seconds() + 1)
     assert _token(entry).raw != token.raw
     assert _token_issue(hass, entry) is None
-    assert entry.data[CONF_AUTH_STATE]["consecutive_failures"] == 0
+    assert entry.data[CONF_AUTH_STATE]["last_error"] is None
     assert _ok(entry)
 
 

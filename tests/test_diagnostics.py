@@ -44,7 +44,10 @@ async def test_diagnostics_redacted(
         assert parsed["auth"]["token_type"] == "owner"
         assert parsed["auth"]["token_expires_at"] == parsed_token.expires_at.isoformat()
         assert parsed["auth"]["next_renewal"] == parsed_token.renew_at.isoformat()
-        assert parsed["auth"]["consecutive_failures"] == 0
+        assert parsed["auth"]["last_error"] is None
+        # Setup logged in once; diagnostics count it without revealing anything.
+        assert parsed["auth"]["logins_total"] == 1
+        assert parsed["auth"]["logins_last_hour"] == 1
         assert parsed["auth"]["last_renewal"] is not None
     else:
         assert parsed["auth"]["token_type"] is None

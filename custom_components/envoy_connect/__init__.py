@@ -65,7 +65,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> boo
 
 async def _async_setup_local(hass: HomeAssistant, entry: EnvoyConfigEntry) -> None:
     """Connect to the gateway and start polling."""
-    gateway = build_gateway(hass, entry.data, serial=entry.unique_id, dedicated_session=True)
+    gateway = build_gateway(hass, entry.data, serial=entry.unique_id, for_entry=True)
     coordinator = EnvoyCoordinator(hass, entry, gateway)
     await coordinator.async_config_entry_first_refresh()
 

@@ -28,9 +28,10 @@ from .api import (
     GatewayMismatch,
     GatewayUnreachable,
     InvalidToken,
+    LoginThrottled,
 )
 from .const import CONF_AUTH_STATE
-from .session import build_gateway
+from .session import flow_gateway
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ ERRORS: tuple[tuple[type[Exception], str], ...] = (
     (GatewayUnreachable, "cannot_connect"),
     (GatewayMismatch, "wrong_gateway"),
     (EnlightenUnavailable, "enlighten_unavailable"),
+    (LoginThrottled, "login_throttled"),
     (EnlightenMfaRequired, MFA_ERROR),
     (CredentialsRequired, "credentials_required"),
     (InvalidToken, "invalid_token"),
@@ -95,13 +97,13 @@ async def async_validate(
         auth["token"] = token.raw
     data[CONF_AUTH_STATE] = auth
 
-    gateway = build_gateway(hass, data, serial=expected_serial, dedicated_session=False)
-    await gateway.async_connect()
-    await gateway.async_update()
-    if not gateway.serial:
-        raise GatewayUnreachable("the gateway did not report a serial number")
-    data[CONF_AUTH_STATE] = gateway.tokens.state.as_dict()
-    return Validated(gateway.serial, gateway.firmware, data)
+    async with flow_gateway(hass, data, serial=expected_serial) as gateway:
+        await gateway.async_connect()
+        await gateway.async_update()
+        if not gateway.serial:
+            raise GatewayUnreachable("the gateway did not report a serial number")
+        data[CONF_AUTH_STATE] = gateway.tokens.state.as_dict()
+        return Validated(gateway.serial, gateway.firmware, data)
 
 
 async def async_validate_with_errors(

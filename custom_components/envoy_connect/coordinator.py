@@ -16,10 +16,11 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
 from pyenphase import EnvoyData
 
 from . import issues
-from .api import AuthState, EnvoyConnectError, EnvoyGateway, FirmwareChange
+from .api import AuthState, EnvoyConnectError, EnvoyGateway, FirmwareChange, LoginThrottled
 from .const import CONF_AUTH_STATE, DEFAULT_SCAN_INTERVAL, DOMAIN
 from .reasons import reauth_reason, update_error_key
 from .renewal import TokenRenewalScheduler
@@ -77,10 +78,13 @@ class EnvoyCoordinator(DataUpdateCoordinator[EnvoyData]):
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key=f"reauth_{reason}"
             ) from err
+        placeholders = {"host": self.gateway.host, "error": type(err).__name__}
+        if isinstance(err, LoginThrottled):
+            placeholders["until"] = dt_util.as_local(err.retry_at).strftime("%H:%M")
         raise UpdateFailed(
             translation_domain=DOMAIN,
             translation_key=update_error_key(err),
-            translation_placeholders={"host": self.gateway.host, "error": type(err).__name__},
+            translation_placeholders=placeholders,
         ) from err
 
     @callback

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
@@ -134,10 +135,13 @@ def _local_diagnostics(entry: EnvoyConfigEntry) -> dict[str, Any]:
                 "token_type": token.kind.value if token else None,
                 "token_expires_at": token.expires_at.isoformat() if token else None,
                 "last_renewal": tokens.state.last_renewal,
-                "consecutive_failures": tokens.state.consecutive_failures,
                 "consecutive_rejections": tokens.state.consecutive_rejections,
                 "next_renewal": (due := tokens.next_renewal()) and due.isoformat(),
                 "last_error": tokens.state.last_error,
+                "enlighten_unavailable_since": tokens.state.unavailable_since,
+                "logins_last_hour": tokens.logins_within(timedelta(hours=1)),
+                "logins_last_day": tokens.logins_within(timedelta(days=1)),
+                "logins_total": tokens.state.total_logins,
                 "has_enlighten_credentials": tokens.has_credentials,
             },
             "coordinator": {

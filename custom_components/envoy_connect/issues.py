@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
@@ -13,10 +13,17 @@ from homeassistant.util import dt as dt_util
 from .const import DOMAIN, FIRMWARE_ISSUE_LIFETIME
 
 TOKEN_EXPIRING = "token_expiring"  # noqa: S105 -- an issue id, not a secret
+TOKEN_SHORT_LIVED = "token_short_lived"  # noqa: S105 -- an issue id, not a secret
 FIRMWARE_UPDATED = "firmware_updated"
 API_KEY_REJECTED = "api_key_rejected"
 BUDGET_EXHAUSTED = "budget_exhausted"
-ALL_KINDS = (TOKEN_EXPIRING, FIRMWARE_UPDATED, API_KEY_REJECTED, BUDGET_EXHAUSTED)
+ALL_KINDS = (
+    TOKEN_EXPIRING,
+    TOKEN_SHORT_LIVED,
+    FIRMWARE_UPDATED,
+    API_KEY_REJECTED,
+    BUDGET_EXHAUSTED,
+)
 
 
 def issue_id(kind: str, entry: ConfigEntry) -> str:
@@ -41,6 +48,29 @@ def async_show_token_expiring(
             "name": entry.title,
             "days": str(days),
             "expires": expires_at.strftime("%Y-%m-%d %H:%M UTC"),
+        },
+        data={"entry_id": entry.entry_id},
+    )
+
+
+@callback
+def async_show_token_short_lived(
+    hass: HomeAssistant, entry: ConfigEntry, lifetime: timedelta, per_hour: int, per_day: int
+) -> None:
+    """Fixable: Enlighten's tokens live less than the renewal margin; renewal is rationed."""
+    minutes = max(1, round(lifetime.total_seconds() / 60))
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id(TOKEN_SHORT_LIVED, entry),
+        is_fixable=True,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=TOKEN_SHORT_LIVED,
+        translation_placeholders={
+            "name": entry.title,
+            "lifetime": f"{minutes} min",
+            "per_hour": str(per_hour),
+            "per_day": str(per_day),
         },
         data={"entry_id": entry.entry_id},
     )

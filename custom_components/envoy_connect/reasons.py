@@ -17,6 +17,7 @@ from .api import (
     GatewayMismatch,
     GatewayUnreachable,
     InvalidToken,
+    LoginThrottled,
 )
 
 #: Reauth reasons, each a translated explanation in the reauth form.
@@ -34,6 +35,7 @@ UPDATE_ERRORS: dict[type[EnvoyConnectError], str] = {
     GatewayUnreachable: "cannot_connect",
     GatewayMismatch: "wrong_gateway",
     EnlightenUnavailable: "enlighten_unavailable",
+    LoginThrottled: "login_throttled",
 }
 
 

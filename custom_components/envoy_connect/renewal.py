@@ -20,6 +20,7 @@ from homeassistant.util import dt as dt_util
 
 from . import issues
 from .api import EnvoyConnectError, TokenManager
+from .api.auth import MAX_LOGINS_PER_DAY, MAX_LOGINS_PER_HOUR
 from .reasons import reauth_reason
 
 _LOGGER = logging.getLogger(__name__)
@@ -48,8 +49,10 @@ class TokenRenewalScheduler:
 
     @callback
     def _async_stop(self) -> None:
+        """The entry unloads: no timer, and no login may finish and write into it."""
         self._started = False
         self._cancel()
+        self._tokens.cancel()
 
     @callback
     def _cancel(self) -> None:
@@ -108,8 +111,15 @@ class TokenRenewalScheduler:
     @callback
     def _update_issue(self, now: datetime) -> None:
         token = self._tokens.token
-        stuck = not self._tokens.can_renew or self._tokens.renewal_failing
+        short = self._tokens.renews_short_tokens
+        stuck = (not self._tokens.can_renew or self._tokens.renewal_failing) and not short
         if token is not None and stuck and token.expires_at - now <= WARN_BEFORE_EXPIRY:
             issues.async_show_token_expiring(self._hass, self._entry, token.expires_at)
         else:
             issues.async_clear(self._hass, self._entry, issues.TOKEN_EXPIRING)
+        if token is not None and short:
+            issues.async_show_token_short_lived(
+                self._hass, self._entry, token.lifetime, MAX_LOGINS_PER_HOUR, MAX_LOGINS_PER_DAY
+            )
+        else:
+            issues.async_clear(self._hass, self._entry, issues.TOKEN_SHORT_LIVED)

@@ -1,4 +1,4 @@
-"""Fix flows: "the token expires soon" leads into the same form as reauth.
+"""Fix flows: "the token expires soon" and "tokens are very short" lead into the reauth form.
 
 A pasted token cannot be renewed by us, and Enlighten may stay unreachable for
 days: the user gets to paste a new token (or type credentials) before the data
@@ -58,5 +58,5 @@ class TokenExpiringRepairFlow(RepairsFlow):
 async def async_create_fix_flow(
     hass: HomeAssistant, issue_id: str, data: dict[str, str | int | float | None] | None
 ) -> RepairsFlow:
-    """Only the token issue is fixable."""
+    """Both fixable issues are about the token, and both are fixed with new credentials."""
     return TokenExpiringRepairFlow(str((data or {})["entry_id"]))

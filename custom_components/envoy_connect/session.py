@@ -1,14 +1,15 @@
 """Sessions and clients built from Home Assistant's helpers.
 
-Two sessions, on purpose: the gateway serves a self-signed certificate, so its
-session skips TLS verification; Enlighten requests keep full verification on
-HA's shared session.
+Two kinds of sessions, on purpose: the gateway serves a self-signed
+certificate, so each gateway gets a session of its own that skips TLS
+verification; Enlighten requests keep full verification on HA's shared session.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
@@ -26,6 +27,7 @@ from .api import (
     EnlightenClient,
     EnlightenEndpoints,
     EnvoyGateway,
+    ResponseLog,
     TokenManager,
 )
 from .const import CONF_AUTH_STATE, DEV_CLOUD_URL_ENV
@@ -49,17 +51,21 @@ def cloud_api_url() -> str:
     return CLOUD_URL_OVERRIDE or API_URL
 
 
-def gateway_session(hass: HomeAssistant, *, dedicated: bool) -> aiohttp.ClientSession:
-    """Session for the gateway: no TLS verification, cookies allowed for IP hosts.
+def gateway_session(
+    hass: HomeAssistant, responses: ResponseLog, *, for_entry: bool
+) -> aiohttp.ClientSession:
+    """Session for one gateway: no TLS verification, cookies allowed for IP hosts.
 
-    ``dedicated`` creates one per config entry, which HA detaches on unload;
-    the config flow borrows HA's shared no-verify session instead.
+    Its own session, so the trace hook sees only this gateway's answers. An
+    entry's session is detached by HA on unload; a flow detaches its own.
     """
-    if dedicated:
-        return async_create_clientsession(
-            hass, verify_ssl=False, cookie_jar=aiohttp.CookieJar(unsafe=True)
-        )
-    return async_get_clientsession(hass, verify_ssl=False)
+    return async_create_clientsession(
+        hass,
+        verify_ssl=False,
+        auto_cleanup=for_entry,
+        cookie_jar=aiohttp.CookieJar(unsafe=True),
+        trace_configs=[responses.trace_config],
+    )
 
 
 def build_gateway(
@@ -67,7 +73,7 @@ def build_gateway(
     data: Mapping[str, Any],
     *,
     serial: str | None,
-    dedicated_session: bool,
+    for_entry: bool,
     on_auth_change: Callable[[AuthState], None] | None = None,
 ) -> EnvoyGateway:
     """Gateway for the entry data (or for flow input shaped the same way).
@@ -85,10 +91,25 @@ def build_gateway(
         state=AuthState.from_dict(data.get(CONF_AUTH_STATE)),
         on_change=on_auth_change,
     )
+    responses = ResponseLog()
     return EnvoyGateway(
         data[CONF_HOST],
-        gateway_session(hass, dedicated=dedicated_session),
+        gateway_session(hass, responses, for_entry=for_entry),
         tokens,
+        responses=responses,
         username=data.get(CONF_USERNAME),
         password=data.get(CONF_PASSWORD),
     )
+
+
+@asynccontextmanager
+async def flow_gateway(
+    hass: HomeAssistant, data: Mapping[str, Any], *, serial: str | None
+) -> AsyncIterator[EnvoyGateway]:
+    """A gateway for one validation in a flow; its session is detached afterwards."""
+    gateway = build_gateway(hass, data, serial=serial, for_entry=False)
+    try:
+        yield gateway
+    finally:
+        gateway.tokens.cancel()
+        gateway.session.detach()

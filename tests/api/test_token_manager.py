@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+import contextlib
+from collections.abc import AsyncGenerator, Callable
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.util import dt as dt_util
 
 from custom_components.envoy_connect.api import (
     MAX_CONSECUTIVE_REJECTIONS,
@@ -19,9 +22,17 @@ from custom_components.envoy_connect.api import (
     EnlightenRejected,
     EnlightenUnavailable,
     InvalidToken,
+    LoginFailure,
+    LoginThrottled,
     TokenManager,
 )
-from custom_components.envoy_connect.api.auth import BACKOFF_CAP, backoff_delay
+from custom_components.envoy_connect.api.auth import (
+    BACKOFF_CAP,
+    MAX_LOGINS_PER_DAY,
+    MAX_LOGINS_PER_HOUR,
+    MIN_LOGIN_SPACING,
+    backoff_delay,
+)
 from simulator import SimulatorHarness
 from simulator.enlighten import CloudMode
 from simulator.harness import DEMO_INSTALLER, DEMO_MFA, DEMO_OWNER
@@ -51,12 +62,17 @@ class Clock:
         self.now += delta
 
 
+def _frozen_clock() -> datetime:
+    """The wall clock, which the freezer moves (the simulator reads it too)."""
+    return dt_util.utcnow()
+
+
 def _manager(
     client: EnlightenClient,
     username: str | None = DEMO_OWNER[0],
     password: str | None = DEMO_OWNER[1],
     state: AuthState | None = None,
-    clock: Clock | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> TokenManager:
     return TokenManager(
         serial=SERIAL,
@@ -101,7 +117,7 @@ async def test_outage_is_not_rejection(
     with pytest.raises(error):
         await manager.async_get_token()
     assert manager.state.consecutive_rejections == 0
-    assert manager.state.last_error == "EnlightenUnavailable"
+    assert manager.state.last_error is LoginFailure.UNAVAILABLE
 
 
 async def test_rejections_stop_at_limit(world: tuple[SimulatorHarness, EnlightenClient]) -> None:
@@ -119,35 +135,62 @@ async def test_rejections_stop_at_limit(world: tuple[SimulatorHarness, Enlighten
     assert manager.next_renewal() is None
 
 
-async def test_backoff_while_enlighten_is_down(
+async def test_rejections_back_off(world: tuple[SimulatorHarness, EnlightenClient]) -> None:
+    """A rejected login waits 1, then 2 minutes; inside the wait the verdict is repeated."""
+    sim, client = world
+    clock = Clock()
+    manager = _manager(client, password="wrong", clock=clock)
+    waits = []
+    for _ in range(MAX_CONSECUTIVE_REJECTIONS - 1):
+        with pytest.raises(EnlightenRejected):
+            await manager.async_renew()
+        until = manager.next_attempt()
+        assert until is not None
+        waits.append(until - clock.now)
+        logins = sim.cloud.login_count
+        with pytest.raises(EnlightenRejected):
+            await manager.async_renew()
+        assert sim.cloud.login_count == logins
+        clock.advance(until - clock.now)
+    assert waits == [timedelta(minutes=1), timedelta(minutes=2)]
+    assert waits == [backoff_delay(n) for n in (1, 2)]
+
+
+async def test_outage_is_checked_without_credentials(
     world: tuple[SimulatorHarness, EnlightenClient],
 ) -> None:
-    """Failed logins wait 1, 2, 4 ... minutes, capped at an hour; success clears it all."""
+    """Down: a credential-free check every minute for 15 minutes, then every 5; login once up."""
     sim, client = world
     clock = Clock()
     manager = _manager(client, clock=clock)
     sim.cloud.mode = CloudMode.ERROR_5XX
-    waits = []
-    for _ in range(9):
+    with pytest.raises(EnlightenUnavailable):
+        await manager.async_renew()
+    assert sim.cloud.login_count == 1
+    checks: list[timedelta] = []
+    start = clock.now
+    while clock.now - start < timedelta(minutes=40):
+        clock.advance(timedelta(seconds=30))
+        probes = sim.cloud.requests["/"]
         with pytest.raises(EnlightenUnavailable):
             await manager.async_renew()
-        until = manager.backing_off_until()
-        assert until is not None
-        waits.append(until - clock.now)
-        # Inside the backoff, no request reaches Enlighten.
-        logins = sim.cloud.login_count
-        with pytest.raises(EnlightenUnavailable):
-            await manager.async_renew()
-        assert sim.cloud.login_count == logins
-        clock.advance(until - clock.now)
-    assert waits == [timedelta(minutes=m) for m in (1, 2, 4, 8, 16, 32, 60, 60, 60)]
-    assert waits == [backoff_delay(n) for n in range(1, 10)]
+        if sim.cloud.requests["/"] > probes:
+            checks.append(clock.now - start)
+    # No login while down: only the checks, which carry no credentials.
+    assert sim.cloud.login_count == 1
     assert manager.state.consecutive_rejections == 0
+    assert checks[:15] == [timedelta(minutes=m) for m in range(1, 16)]
+    assert checks[15:] == [timedelta(minutes=m) for m in (20, 25, 30, 35, 40)]
+    # Back: the next due check notices, and the login follows at once.
     sim.cloud.mode = CloudMode.ONLINE
-    await manager.async_renew()
-    assert manager.state.consecutive_failures == 0
-    assert manager.state.next_attempt is None
-    assert manager.backing_off_until() is None
+    clock.advance(timedelta(minutes=5))
+    token = await manager.async_renew()
+    assert sim.cloud.login_count == 2
+    assert manager.token == token
+    assert manager.state.last_error is None
+    assert manager.state.unavailable_since is None
+    # The only wait left is the spacing every successful login earns.
+    assert manager.next_attempt() == clock.now + MIN_LOGIN_SPACING
 
 
 async def test_next_renewal_follows_the_token(
@@ -164,6 +207,7 @@ async def test_next_renewal_follows_the_token(
     assert await owner.async_renew_if_due()
     assert sim.cloud.login_count == 2
 
+    clock = Clock()  # the installer logs in today, with the simulator's clock
     installer = _manager(client, *DEMO_INSTALLER, clock=clock)
     short = await installer.async_get_token()
     assert short.expires_at - short.issued_at == timedelta(hours=12)
@@ -174,7 +218,7 @@ async def test_next_renewal_follows_the_token(
     assert pasted.next_renewal() is None
     assert not await pasted.async_renew_if_due()
 
-    # While backing off, the schedule moves to the end of the backoff.
+    # While Enlighten is down, the schedule moves to the next availability check.
     sim.cloud.mode = CloudMode.UNREACHABLE
     clock.now = short.expires_at - timedelta(minutes=30)
     with pytest.raises(EnlightenUnavailable):
@@ -213,14 +257,99 @@ def test_state_roundtrip() -> None:
     state = AuthState(
         token="t",
         last_renewal="2026-01-01T00:00:00+00:00",
-        consecutive_failures=3,
         consecutive_rejections=2,
-        last_error="EnlightenUnavailable",
+        last_error=LoginFailure.UNAVAILABLE,
         next_attempt="2026-01-01T00:04:00+00:00",
+        unavailable_since="2026-01-01T00:03:00+00:00",
+        login_attempts=["2026-01-01T00:00:00+00:00"],
+        total_logins=7,
     )
     assert AuthState.from_dict(state.as_dict()) == state
     assert AuthState.from_dict(None) == AuthState()
+    # States stored by 0.2 named the error class.
+    assert AuthState.from_dict({"last_error": "EnlightenRejected"}).last_error is (
+        LoginFailure.REJECTED
+    )
     broken = TokenManager(
         serial=SERIAL, client=None, username=None, password=None, state=AuthState(token="garbage")
     )
     assert broken.token is None
+
+
+# -- renewal that cannot storm (tokens shorter than their renewal margin) -------------
+
+
+@pytest.mark.parametrize(
+    ("account", "lifetime", "renew_after"),
+    [
+        (DEMO_OWNER, timedelta(seconds=80), timedelta(seconds=60)),
+        (DEMO_OWNER, timedelta(minutes=10), timedelta(minutes=7, seconds=30)),
+        (DEMO_INSTALLER, timedelta(minutes=59), timedelta(minutes=44, seconds=15)),
+        (DEMO_OWNER, timedelta(days=29), timedelta(days=21, hours=18)),
+    ],
+)
+async def test_short_tokens_serve_most_of_their_life(
+    world: tuple[SimulatorHarness, EnlightenClient],
+    freezer: FrozenDateTimeFactory,
+    account: tuple[str, str],
+    lifetime: timedelta,
+    renew_after: timedelta,
+) -> None:
+    """A token shorter than the margin is renewed after 3/4 of its life, never at once."""
+    sim, client = world
+    freezer.move_to("2026-11-24 12:00:00+00:00")  # tokens carry whole seconds
+    sim.cloud.token_lifetime = int(lifetime.total_seconds())
+    manager = _manager(client, *account, clock=_frozen_clock)
+    token = await manager.async_get_token()
+    assert token.lifetime == lifetime
+    assert manager.renews_short_tokens
+    assert manager.next_renewal() == token.issued_at + renew_after
+    assert not await manager.async_renew_if_due()
+    freezer.tick(renew_after)
+    assert await manager.async_renew_if_due()
+    assert sim.cloud.login_count == 2
+
+
+async def test_80_second_tokens_cost_a_login_a_minute_at_most(
+    world: tuple[SimulatorHarness, EnlightenClient], freezer: FrozenDateTimeFactory
+) -> None:
+    """A scheduler that asks every second still gets one login per minute, and a token."""
+    sim, client = world
+    sim.cloud.token_lifetime = 80
+    manager = _manager(client, clock=_frozen_clock)
+    await manager.async_get_token()
+    for _ in range(5 * 60):
+        freezer.tick(timedelta(seconds=1))
+        with contextlib.suppress(LoginThrottled):
+            await manager.async_renew_if_due()
+        assert manager.usable()
+    assert sim.cloud.login_count <= 6
+    assert manager.state.total_logins == sim.cloud.login_count
+
+
+async def test_login_ceilings_hold_across_restarts(
+    world: tuple[SimulatorHarness, EnlightenClient], freezer: FrozenDateTimeFactory
+) -> None:
+    """Whatever asks for tokens: 12 logins an hour and 48 a day at most, also across restarts."""
+    sim, client = world
+    sim.cloud.token_lifetime = 30
+    state = AuthState()
+    day_start = sim.cloud.login_count
+    for minute in range(24 * 60):
+        if minute % 90 == 0:  # a restart: a new manager from the persisted state
+            state = AuthState.from_dict(state.as_dict())
+            manager = _manager(client, state=state, clock=_frozen_clock)
+        before = sim.cloud.login_count
+        throttled: LoginThrottled | None = None
+        try:
+            await manager.async_renew(seen=manager.token)
+        except LoginThrottled as err:
+            throttled = err
+        if throttled is not None:
+            assert throttled.retry_at > dt_util.utcnow()
+            assert sim.cloud.login_count == before
+        hour = manager.logins_within(timedelta(hours=1))
+        assert hour <= MAX_LOGINS_PER_HOUR
+        freezer.tick(timedelta(minutes=1))
+    assert sim.cloud.login_count - day_start == MAX_LOGINS_PER_DAY
+    assert state.total_logins == MAX_LOGINS_PER_DAY

@@ -77,7 +77,9 @@ def test_reauth_from_notification(ui: UI, world: World) -> None:
     world.set_options(entry["entry_id"], {"scan_interval": 10})
     world.sim("/_sim/cloud/password", {"username": INSTALLER[0], "password": "changed-in-app"})
     world.sim("/_sim/envoy/metered/expire_tokens")
-    wait_until(world.flows, 60, "a reauth flow")
+    # The entry logged in a moment ago: the next login waits out the minute every
+    # successful login earns, then Enlighten's rejection starts the reauth.
+    wait_until(world.flows, 150, "a reauth flow")
     assert len(world.flows()) == 1
 
     serial = world.sim("/_sim")["envoys"]["metered"]["serial"]

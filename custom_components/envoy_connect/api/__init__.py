@@ -34,8 +34,11 @@ from .errors import (
     GatewayMismatch,
     GatewayUnreachable,
     InvalidToken,
+    LoginFailure,
+    LoginThrottled,
 )
 from .gateway import LOCAL_ACCOUNTS, EnvoyGateway, FirmwareChange
+from .http import ResponseLog
 from .token import EnvoyToken, TokenKind
 
 __all__ = [
@@ -72,7 +75,10 @@ __all__ = [
     "GatewayUnreachable",
     "Interval",
     "InvalidToken",
+    "LoginFailure",
+    "LoginThrottled",
     "Plan",
+    "ResponseLog",
     "TokenKind",
     "TokenManager",
     "poll_interval",

@@ -20,6 +20,7 @@ _LOGGER = logging.getLogger(__name__)
 ENLIGHTEN_URL = "https://enlighten.enphaseenergy.com"
 ENTREZ_URL = "https://entrez.enphaseenergy.com"
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=30)
+PROBE_TIMEOUT = aiohttp.ClientTimeout(total=15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,21 @@ class EnlightenClient:
         if not isinstance(token, str) or token.count(".") != 2:
             raise EnlightenUnavailable("token service answered something that is not a JWT")
         return token
+
+    async def async_is_reachable(self) -> bool:
+        """True when Enlighten answers at all; the request carries no credentials.
+
+        While Enlighten is down we check it often, so data returns soon after it
+        does, without spending a login (and the account's patience) on each check.
+        Real Enlighten redirects ``/`` to its login page; any answer below 500 is "up".
+        """
+        try:
+            async with self._session.get(
+                f"{self._endpoints.login_base}/", timeout=PROBE_TIMEOUT, allow_redirects=False
+            ) as resp:
+                return resp.status < 500
+        except TimeoutError, aiohttp.ClientError:
+            return False
 
     async def _post(self, url: str, *, expect_json: bool = True, **kwargs: Any) -> Any:
         service = url.rsplit("/", 1)[-1]

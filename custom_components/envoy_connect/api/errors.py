@@ -1,15 +1,20 @@
 """Typed errors, so callers decide on the class and never parse messages.
 
-No message ever carries a password, a token or a session id.
+No message ever carries a password, a token, a code or a session id.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import ClassVar
 
 
 class EnvoyConnectError(Exception):
     """Base class of every error raised by this package."""
 
 
+# -- the gateway -------------------------------------------------------------------
 class GatewayUnreachable(EnvoyConnectError):
     """The gateway did not answer, or answered with a transient error (503, timeout)."""
 
@@ -23,7 +28,7 @@ class GatewayAuthRejected(EnvoyConnectError):
 
 
 class EnvoyTokenRejected(EnvoyConnectError):
-    """The gateway refused a token, even after re-validating it."""
+    """The gateway refused a token (401/403), even after re-validating it."""
 
 
 class InvalidToken(EnvoyConnectError):
@@ -34,8 +39,22 @@ class CredentialsRequired(EnvoyConnectError):
     """Firmware >= 7 needs Enlighten credentials or a token, and none are stored."""
 
 
+# -- Enlighten login (local tokens) ---------------------------------------------------
+class LoginFailure(StrEnum):
+    """Why the last Enlighten login failed; stored with the auth state."""
+
+    REJECTED = "rejected"
+    MFA_REQUIRED = "mfa_required"
+    UNAVAILABLE = "unavailable"
+
+
 class EnlightenError(EnvoyConnectError):
-    """Base class of the errors from the Enlighten cloud."""
+    """Base class of the errors from the Enlighten login and token services."""
+
+    #: What the token manager records, and repeats while it waits.
+    failure: ClassVar[LoginFailure] = LoginFailure.UNAVAILABLE
+    #: A verdict on the credentials: counted, backed off, and stopped after three.
+    is_verdict: ClassVar[bool] = False
 
 
 class EnlightenUnavailable(EnlightenError):
@@ -48,9 +67,35 @@ class EnlightenUnavailable(EnlightenError):
 class EnlightenRejected(EnlightenError):
     """Enlighten refused the credentials (401/403): the user must act."""
 
+    failure = LoginFailure.REJECTED
+    is_verdict = True
+
 
 class EnlightenMfaRequired(EnlightenError):
     """The account uses multi-factor authentication: the login has no session id.
 
     Tokens for such accounts must be pasted by the user.
     """
+
+    failure = LoginFailure.MFA_REQUIRED
+    is_verdict = True
+
+
+class LoginThrottled(EnlightenError):
+    """We hold back a login to protect the account: too soon, or too many this hour/day.
+
+    Not a verdict: the login is attempted again at ``retry_at``.
+    """
+
+    def __init__(self, message: str, retry_at: datetime) -> None:
+        """Remember when a login is allowed again."""
+        super().__init__(message)
+        self.retry_at = retry_at
+
+
+#: The error class that repeats a stored failure while the manager waits.
+FAILURE_ERRORS: dict[LoginFailure, type[EnlightenError]] = {
+    LoginFailure.REJECTED: EnlightenRejected,
+    LoginFailure.MFA_REQUIRED: EnlightenMfaRequired,
+    LoginFailure.UNAVAILABLE: EnlightenUnavailable,
+}

@@ -5,9 +5,13 @@ the firmware the gateway runs right now, re-reads ``/info`` whenever the
 gateway may have rebooted (a firmware update always reboots it), and walks the
 recovery ladder before it calls anything a rejection:
 
-1. re-validate the same token (a reboot forgets validated tokens);
+1. re-read ``/info`` and re-validate the same token (a reboot forgets validated tokens);
 2. obtain a new token when Enlighten credentials are stored;
 3. only then raise ``EnvoyTokenRejected``.
+
+Only a 401/403 is a refusal. A 5xx, a timeout or a lost connection is a busy
+or rebooting gateway: ``GatewayUnreachable``, retried at the next poll with no
+login and no prompt.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from pyenphase.const import AUTH_TOKEN_MIN_VERSION
 from pyenphase.exceptions import (
     EnvoyAuthenticationError,
     EnvoyAuthenticationRequired,
-    EnvoyCommunicationError,
+    EnvoyClientClosedError,
     EnvoyError,
 )
 
@@ -35,18 +39,24 @@ from .errors import (
     GatewayMismatch,
     GatewayUnreachable,
 )
+from .http import ResponseLog
 from .token import EnvoyToken
 
 _LOGGER = logging.getLogger(__name__)
 
 LOCAL_ACCOUNTS = ("installer", "envoy")
-#: Upper bound for one authentication against the gateway; pyenphase retries
-#: ``/auth/check_jwt`` on connection errors without a stop of its own.
-AUTH_TIMEOUT = 60
+#: Upper bound for each step (``/info``, authentication, probe, update): pyenphase
+#: retries ``/auth/check_jwt`` on connection errors without a stop of its own, and
+#: a gateway that accepts a connection and never answers would hold a poll for minutes.
+STEP_TIMEOUT = 60
 #: Safety net: re-read ``/info`` this often even when nothing looked wrong.
 FIRMWARE_CHECK_INTERVAL = 6 * 3600
 #: Multiplier of pyenphase's random exponential wait between request retries.
 REQUEST_WAIT_MULTIPLIER = 1.0
+CHECK_JWT = "/auth/check_jwt"
+#: Whatever the transport or pyenphase raise when the gateway cannot be read.
+#: ``EnvoyClientClosedError`` is a RuntimeError, outside ``EnvoyError``.
+TRANSPORT_ERRORS = (EnvoyError, EnvoyClientClosedError, aiohttp.ClientError, TimeoutError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,13 +80,16 @@ class EnvoyGateway:
         session: aiohttp.ClientSession,
         tokens: TokenManager,
         *,
+        responses: ResponseLog,
         username: str | None = None,
         password: str | None = None,
         request_attempts: int = 2,
     ) -> None:
         """Prepare the gateway; nothing is sent before ``async_connect``."""
         self.host = host
+        self.session = session
         self.tokens = tokens
+        self._responses = responses
         self._username = username or ""
         self._password = password or ""
         self.envoy = Envoy(host, session)
@@ -89,6 +102,8 @@ class EnvoyGateway:
         self._last_setup = 0.0
         self._firmware: str | None = None
         self._token_in_use: str | None = None
+        #: A token the gateway refused right after we obtained it: no login will help.
+        self._refused_fresh: str | None = None
         self.firmware_change: FirmwareChange | None = None
 
     # -- what the gateway told us ----------------------------------------------
@@ -126,40 +141,55 @@ class EnvoyGateway:
             await self._replace_refused_token()
         await self._probe()
         # /home needs authentication; its MAC identifies the device on the network.
-        interface = await self.envoy.interface_settings()
+        try:
+            async with asyncio.timeout(STEP_TIMEOUT):
+                interface = await self.envoy.interface_settings()
+        except TRANSPORT_ERRORS as err:
+            _LOGGER.debug("Gateway %s: no interface settings (%s)", self.host, type(err).__name__)
+            return
         if interface is not None and interface.mac != "unknown":
             self.mac = interface.mac.lower()
 
     async def async_update(self) -> EnvoyData:
-        """Fetch data, recovering from reboots and lost sessions on the way."""
-        if self._needs_setup or time.monotonic() - self._last_setup > FIRMWARE_CHECK_INTERVAL:
-            await self._resetup()
-        elif self._token_renewed():
-            # Use a proactively renewed token at once, while the old one still works.
-            await self._authenticate()
+        """Fetch data, recovering from reboots and lost sessions on the way.
+
+        :raises GatewayUnreachable: the gateway is offline, busy or answered garbage.
+        :raises EnvoyTokenRejected: the gateway refuses every token we can get.
+        :raises GatewayAuthRejected: firmware < 7 refuses the local account.
+        :raises EnlightenError: a new token was needed and Enlighten gave none.
+        """
         try:
+            if self._needs_setup or time.monotonic() - self._last_setup > FIRMWARE_CHECK_INTERVAL:
+                await self._resetup()
+            elif self._token_renewed():
+                # Use a proactively renewed token at once, while the old one still works.
+                await self._authenticate()
             return await self._fetch()
-        except _AuthRequired:
-            _LOGGER.debug("Gateway %s asks for authentication; re-validating", self.host)
-        # 1. The gateway may have rebooted: re-read /info, re-validate the same token.
+        except _AuthRequired, EnvoyTokenRejected:
+            _LOGGER.debug("Gateway %s refuses our authentication; recovering", self.host)
+        return await self._recover()
+
+    async def _recover(self) -> EnvoyData:
+        """The recovery ladder: same token after a fresh /info, then a new token."""
         try:
             await self._resetup()
             return await self._fetch()
         except _AuthRequired, EnvoyTokenRejected:
             if not self.uses_token_auth:
                 raise GatewayAuthRejected("the gateway refused the local credentials") from None
-        # 2. The gateway refuses this token: obtain a new one when we can.
         await self._replace_refused_token()
         try:
             return await self._fetch()
         except _AuthRequired:
+            self._refused_fresh = self._token_in_use
             raise EnvoyTokenRejected("the gateway refused a fresh token") from None
 
     # -- steps -------------------------------------------------------------
     async def _setup(self) -> None:
         try:
-            await self.envoy.setup()
-        except (EnvoyError, aiohttp.ClientError, TimeoutError) as err:
+            async with asyncio.timeout(STEP_TIMEOUT):
+                await self.envoy.setup()
+        except TRANSPORT_ERRORS as err:
             self._needs_setup = True
             raise GatewayUnreachable(f"cannot read /info: {type(err).__name__}") from err
         if self.tokens.serial is None:
@@ -173,9 +203,10 @@ class EnvoyGateway:
 
     async def _replace_refused_token(self) -> None:
         """The gateway refuses the token: authenticate with a new one, if we can get one."""
-        if not self.tokens.can_renew:
+        token = self.tokens.token
+        if not self.tokens.can_renew or (token is not None and token.raw == self._refused_fresh):
             raise EnvoyTokenRejected("the gateway refused the token")
-        await self._authenticate(await self.tokens.async_renew(seen=self.tokens.token))
+        await self._authenticate(await self.tokens.async_renew(seen=token))
 
     def _token_renewed(self) -> bool:
         token = self.tokens.token
@@ -200,8 +231,9 @@ class EnvoyGateway:
             await self._probe()
 
     async def _authenticate(self, token: EnvoyToken | None = None) -> None:
+        self._responses.forget(CHECK_JWT)
         try:
-            async with asyncio.timeout(AUTH_TIMEOUT):
+            async with asyncio.timeout(STEP_TIMEOUT):
                 if not self.uses_token_auth:
                     await self.envoy.authenticate(*self._local_credentials())
                     return
@@ -211,10 +243,14 @@ class EnvoyGateway:
                 await self.envoy.authenticate(token=token.raw)
                 self._token_in_use = token.raw
         except EnvoyAuthenticationError as err:
-            raise EnvoyTokenRejected("the gateway refused the token") from err
+            # pyenphase raises this for any non-200 of check_jwt: read what the gateway said.
+            if (status := self._responses.status(CHECK_JWT)) in (401, 403):
+                raise EnvoyTokenRejected("the gateway refused the token") from err
+            self._needs_setup = True
+            raise GatewayUnreachable(f"token check answered {status or 'nothing'}") from err
         except EnvoyAuthenticationRequired as err:
             raise GatewayAuthRejected("no usable local credentials") from err
-        except (aiohttp.ClientError, TimeoutError, EnvoyCommunicationError) as err:
+        except TRANSPORT_ERRORS as err:
             self._needs_setup = True
             raise GatewayUnreachable(f"authentication failed: {type(err).__name__}") from err
 
@@ -226,19 +262,21 @@ class EnvoyGateway:
 
     async def _probe(self) -> None:
         try:
-            await self.envoy.probe()
+            async with asyncio.timeout(STEP_TIMEOUT):
+                await self.envoy.probe()
             self._needs_probe = False
         except EnvoyAuthenticationRequired as err:
             raise GatewayAuthRejected("the gateway refused the credentials") from err
-        except (EnvoyError, aiohttp.ClientError, TimeoutError) as err:
+        except TRANSPORT_ERRORS as err:
             self._needs_setup = True
             raise GatewayUnreachable(f"probe failed: {type(err).__name__}") from err
 
     async def _fetch(self) -> EnvoyData:
         try:
-            return await self.envoy.update()
+            async with asyncio.timeout(STEP_TIMEOUT):
+                return await self.envoy.update()
         except EnvoyAuthenticationRequired as err:
             raise _AuthRequired from err
-        except (EnvoyError, aiohttp.ClientError, TimeoutError) as err:
+        except TRANSPORT_ERRORS as err:
             self._needs_setup = True
             raise GatewayUnreachable(f"update failed: {type(err).__name__}") from err
