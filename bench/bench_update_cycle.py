@@ -18,9 +18,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from custom_components.envoy_connect.api import (
     AuthState,
-    EnlightenClient,
     EnlightenEndpoints,
+    EnlightenLogin,
     EnvoyGateway,
+    ResponseLog,
     TokenManager,
 )
 from simulator import SimulatorHarness
@@ -30,19 +31,18 @@ from simulator.harness import DEMO_OWNER
 async def main(cycles: int = 200) -> None:
     sim = SimulatorHarness(["metered"])
     await sim.start()
+    responses = ResponseLog()
     async with (
-        aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=False)) as local,
+        aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(ssl=False), trace_configs=[responses.trace_config]
+        ) as local,
         aiohttp.ClientSession() as cloud,
     ):
-        client = EnlightenClient(cloud, EnlightenEndpoints.single(sim.cloud_url))
+        login = EnlightenLogin(cloud, EnlightenEndpoints.single(sim.cloud_url))
         tokens = TokenManager(
-            serial=None,
-            client=client,
-            username=DEMO_OWNER[0],
-            password=DEMO_OWNER[1],
-            state=AuthState(),
+            login=login, username=DEMO_OWNER[0], password=DEMO_OWNER[1], state=AuthState()
         )
-        gateway = EnvoyGateway(sim.envoys["metered"].address, local, tokens)
+        gateway = EnvoyGateway(sim.envoys["metered"].address, local, tokens, responses=responses)
         await gateway.async_connect()
         times = []
         for _ in range(cycles):
@@ -50,7 +50,8 @@ async def main(cycles: int = 200) -> None:
             await gateway.async_update()
             times.append(time.perf_counter() - start)
         sim.cloud.reset_counts()
-        await asyncio.gather(*(tokens.async_renew(seen=tokens.token) for _ in range(50)))
+        serial = sim.envoys["metered"].profile.serial
+        await asyncio.gather(*(tokens.async_renew(serial, seen=tokens.token) for _ in range(50)))
     await sim.stop()
     print(
         f"update cycle: median {statistics.median(times) * 1000:.1f} ms, "

@@ -59,7 +59,7 @@ async def sim(hass: HomeAssistant, socket_enabled: None) -> AsyncGenerator[Simul
     """
     harness = SimulatorHarness()
     await harness.start()
-    with patch("custom_components.envoy_connect.session.CLOUD_URL_OVERRIDE", harness.cloud_url):
+    with patch("custom_components.envoy_connect.endpoints.CLOUD_URL_OVERRIDE", harness.cloud_url):
         yield harness
     await harness.stop()
 

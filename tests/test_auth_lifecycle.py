@@ -21,7 +21,7 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.envoy_connect.api import EnvoyToken, TokenKind
-from custom_components.envoy_connect.api.auth import BACKOFF_CAP
+from custom_components.envoy_connect.api.token_manager import BACKOFF_CAP
 from custom_components.envoy_connect.const import CONF_AUTH_STATE, DOMAIN
 from simulator import SimulatorHarness
 from simulator.enlighten import CloudMode

@@ -34,7 +34,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.envoy_connect.application_credentials import (
     async_get_description_placeholders,
 )
-from custom_components.envoy_connect.cloud_budget import STORAGE_KEY, key_id
+from custom_components.envoy_connect.cloud.budget import STORAGE_KEY, key_id
 from custom_components.envoy_connect.const import CONF_PLAN, CONF_SYSTEM_ID, DOMAIN
 from simulator import SimulatorHarness
 from simulator.enlighten import CloudMode

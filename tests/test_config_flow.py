@@ -121,7 +121,7 @@ async def test_user_unknown_error(hass: HomeAssistant, sim: SimulatorHarness) ->
     from unittest.mock import patch
 
     with patch(
-        "custom_components.envoy_connect.auth_form.async_validate",
+        "custom_components.envoy_connect.local.form.async_validate",
         side_effect=RuntimeError("boom"),
     ):
         result = await _user_flow(hass, {CONF_HOST: sim.envoys["legacy"].address})
@@ -222,7 +222,7 @@ async def test_reconfigure(hass: HomeAssistant, sim: SimulatorHarness) -> None:
     assert result["reason"] == "reconfigure_successful"
     assert entry.data[CONF_USERNAME] == DEMO_INSTALLER[0]
     await hass.async_block_till_done()
-    assert entry.runtime_data.coordinator.gateway.tokens.token.kind.value == "installer"
+    assert entry.runtime_data.tokens.manager.token.kind.value == "installer"
 
 
 async def test_reconfigure_host_only_keeps_secrets(

@@ -8,9 +8,10 @@ import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, State
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -84,8 +85,21 @@ def _device_firmware(hass: HomeAssistant, entry: MockConfigEntry) -> str | None:
     return device.sw_version
 
 
-def _firmware_issue(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None:
-    return ir.async_get(hass).async_get_issue(DOMAIN, f"firmware_updated_{entry.entry_id}")
+def _firmware_event(hass: HomeAssistant, entry: MockConfigEntry) -> State:
+    """The gateway's firmware event entity; no Repairs notice exists for an update."""
+    assert ir.async_get(hass).async_get_issue(DOMAIN, f"firmware_updated_{entry.entry_id}") is None
+    entity_id = er.async_get(hass).async_get_entity_id(
+        "event", DOMAIN, f"{entry.unique_id}_firmware_update"
+    )
+    assert entity_id is not None
+    state = hass.states.get(entity_id)
+    assert state is not None
+    return state
+
+
+def _fired(state: State) -> dict[str, object]:
+    assert state.attributes.get("event_type") == "firmware_updated"
+    return {k: state.attributes.get(k) for k in ("previous_version", "new_version")}
 
 
 async def test_firmware_7_to_8(
@@ -118,18 +132,11 @@ async def test_firmware_7_to_8(
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert caplog.text.count("firmware changed from 7.6.175 to 8.2.4286") == 1
 
-    issue = _firmware_issue(hass, entry)
-    assert issue is not None
-    assert not issue.is_fixable
-    assert issue.translation_placeholders == {
-        "name": entry.title,
-        "old": "7.6.175",
-        "new": "8.2.4286",
-    }
-    await poll(hass, freezer, 23 * 3600)
-    assert _firmware_issue(hass, entry) is not None
+    # The event fired before the reload and was restored after it; it fires once.
+    fired = _firmware_event(hass, entry)
+    assert _fired(fired) == {"previous_version": "7.6.175", "new_version": "8.2.4286"}
     await poll(hass, freezer, 3600)
-    assert _firmware_issue(hass, entry) is None
+    assert _firmware_event(hass, entry).state == fired.state
 
 
 async def test_firmware_same_entities_no_reload(
@@ -143,7 +150,10 @@ async def test_firmware_same_entities_no_reload(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert entry.runtime_data.coordinator is coordinator
     assert _device_firmware(hass, entry) == "8.3.5167"
-    assert _firmware_issue(hass, entry) is not None
+    assert _fired(_firmware_event(hass, entry)) == {
+        "previous_version": "8.2.4286",
+        "new_version": "8.3.5167",
+    }
 
 
 async def test_firmware_5_to_7(
@@ -167,7 +177,10 @@ async def test_firmware_5_to_7(
     [flow] = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert flow["step_id"] == "reauth_firmware_needs_enlighten"
     assert _device_firmware(hass, entry) == "7.6.175"
-    assert _firmware_issue(hass, entry) is not None
+    assert _fired(_firmware_event(hass, entry)) == {
+        "previous_version": "5.0.62",
+        "new_version": "7.6.175",
+    }
 
     result = await hass.config_entries.flow.async_configure(
         flow["flow_id"], {CONF_USERNAME: DEMO_OWNER[0], CONF_PASSWORD: DEMO_OWNER[1]}

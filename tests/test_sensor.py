@@ -83,7 +83,7 @@ async def test_devices_and_linking(hass: HomeAssistant, sim: SimulatorHarness) -
 
 async def test_token_expiry_sensor(hass: HomeAssistant, sim: SimulatorHarness) -> None:
     entry = await setup_profile(hass, sim, "metered")
-    token = entry.runtime_data.coordinator.gateway.tokens.token
+    token = entry.runtime_data.tokens.manager.token
     assert token is not None
     entity_id = er.async_get(hass).async_get_entity_id(
         "sensor", DOMAIN, f"{entry.unique_id}_token_expiry"

@@ -23,7 +23,7 @@ from homeassistant.helpers.network import NoURLAvailableError, get_url
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from .session import cloud_api_url
+from .endpoints import cloud_api_url
 
 DEVELOPER_PORTAL = "https://developer-v4.enphase.com"
 CALLBACK_PATH = "/auth/external/callback"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Final
+from collections.abc import Mapping
+from typing import Any, Final
 
 DOMAIN: Final = "envoy_connect"
 
@@ -18,8 +18,6 @@ MAX_SCAN_INTERVAL: Final = 3600
 #: service at the simulator. Users never set it; production uses Enphase's hosts.
 DEV_CLOUD_URL_ENV: Final = "ENVOY_CONNECT_DEV_CLOUD_URL"
 
-FIRMWARE_ISSUE_LIFETIME: Final = timedelta(days=1)
-
 # -- Enlighten cloud (Systems API v4) -------------------------------------------
 CONF_SYSTEM_ID: Final = "system_id"
 CONF_ENL_UID: Final = "enl_uid"
@@ -28,3 +26,8 @@ CONF_PER_MINUTE: Final = "per_minute"
 CONF_PER_MONTH: Final = "per_month"
 PLAN_CUSTOM: Final = "custom"
 DEFAULT_PLAN: Final = "watt"
+
+
+def is_cloud_entry_data(data: Mapping[str, Any]) -> bool:
+    """True for the data of an Enlighten cloud entry, False for a local gateway."""
+    return CONF_SYSTEM_ID in data

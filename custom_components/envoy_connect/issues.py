@@ -7,20 +7,20 @@ from datetime import datetime, timedelta
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN, FIRMWARE_ISSUE_LIFETIME
+from .const import DOMAIN
 
 TOKEN_EXPIRING = "token_expiring"  # noqa: S105 -- an issue id, not a secret
 TOKEN_SHORT_LIVED = "token_short_lived"  # noqa: S105 -- an issue id, not a secret
-FIRMWARE_UPDATED = "firmware_updated"
+#: Raised by 0.2 for a day after a firmware update; now an event entity tells.
+LEGACY_FIRMWARE_UPDATED = "firmware_updated"
 API_KEY_REJECTED = "api_key_rejected"
 BUDGET_EXHAUSTED = "budget_exhausted"
 ALL_KINDS = (
     TOKEN_EXPIRING,
     TOKEN_SHORT_LIVED,
-    FIRMWARE_UPDATED,
+    LEGACY_FIRMWARE_UPDATED,
     API_KEY_REJECTED,
     BUDGET_EXHAUSTED,
 )
@@ -77,47 +77,10 @@ def async_show_token_short_lived(
 
 
 @callback
-def async_show_firmware_updated(
-    hass: HomeAssistant, entry: ConfigEntry, old: str, new: str
-) -> None:
-    """Informational: the gateway updated itself; the notice goes away after a day."""
-    ident = issue_id(FIRMWARE_UPDATED, entry)
-    ir.async_delete_issue(hass, DOMAIN, ident)  # a second update restarts the day
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        ident,
-        is_fixable=False,
-        is_persistent=True,
-        severity=ir.IssueSeverity.WARNING,
-        translation_key=FIRMWARE_UPDATED,
-        translation_placeholders={"name": entry.title, "old": old, "new": new},
-    )
-    async_expire_firmware_updated(hass, entry)
-
-
-@callback
-def async_expire_firmware_updated(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Remove the firmware notice a day after it was raised, across restarts too."""
-    ident = issue_id(FIRMWARE_UPDATED, entry)
-    issue = ir.async_get(hass).async_get_issue(DOMAIN, ident)
-    if issue is None:
-        return
-
-    @callback
-    def _remove(_now: datetime) -> None:
-        ir.async_delete_issue(hass, DOMAIN, ident)
-
-    entry.async_on_unload(
-        async_track_point_in_utc_time(hass, _remove, issue.created + FIRMWARE_ISSUE_LIFETIME)
-    )
-
-
-@callback
-def async_show_cloud_problem(
+def async_show_problem(
     hass: HomeAssistant, entry: ConfigEntry, kind: str, placeholders: dict[str, str] | None = None
 ) -> None:
-    """A cloud entry cannot fetch data for a reason the user must know about."""
+    """The entry cannot fetch data for a reason the user must act on (not fixable here)."""
     ir.async_create_issue(
         hass,
         DOMAIN,
@@ -134,6 +97,12 @@ def async_clear(hass: HomeAssistant, entry: ConfigEntry, *kinds: str) -> None:
     """These problems are over."""
     for kind in kinds:
         ir.async_delete_issue(hass, DOMAIN, issue_id(kind, entry))
+
+
+@callback
+def async_remove_legacy(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Drop issues of kinds this version no longer raises."""
+    async_clear(hass, entry, LEGACY_FIRMWARE_UPDATED)
 
 
 @callback

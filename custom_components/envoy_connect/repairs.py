@@ -15,8 +15,8 @@ from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 
-from .auth_form import async_validate_with_errors, credentials_schema
 from .const import DOMAIN
+from .local.form import async_validate_with_errors, credentials_schema
 
 
 class TokenExpiringRepairFlow(RepairsFlow):

@@ -17,7 +17,7 @@ from custom_components.envoy_connect.api import (
     CloudRateLimited,
     CloudSystemForbidden,
     CloudUnavailable,
-    EnlightenCloud,
+    SystemsApi,
 )
 from simulator import SimulatorHarness
 from simulator.enlighten import CloudMode
@@ -63,18 +63,18 @@ async def _access_token(session: aiohttp.ClientSession, sim: SimulatorHarness) -
 
 
 @pytest.fixture
-async def world(socket_enabled: None) -> AsyncGenerator[tuple[SimulatorHarness, EnlightenCloud]]:
+async def world(socket_enabled: None) -> AsyncGenerator[tuple[SimulatorHarness, SystemsApi]]:
     sim = SimulatorHarness([])
     await sim.start()
     async with aiohttp.ClientSession() as session:
         auth = _Token(session, sim.cloud_url, await _access_token(session, sim))
         counted: list[int] = []
-        client = EnlightenCloud(auth, DEMO_APP.api_key, on_request=lambda: counted.append(1))
+        client = SystemsApi(auth, DEMO_APP.api_key, on_request=lambda: counted.append(1))
         yield sim, client
     await sim.stop()
 
 
-async def test_models(world: tuple[SimulatorHarness, EnlightenCloud]) -> None:
+async def test_models(world: tuple[SimulatorHarness, SystemsApi]) -> None:
     sim, client = world
     systems = await client.async_get_systems()
     assert [s.system_id for s in systems] == [HOME, CABIN]
@@ -90,7 +90,7 @@ async def test_models(world: tuple[SimulatorHarness, EnlightenCloud]) -> None:
     assert sim.api.month_count(DEMO_APP.client_id) == 4
 
 
-async def test_token_grants(world: tuple[SimulatorHarness, EnlightenCloud]) -> None:
+async def test_token_grants(world: tuple[SimulatorHarness, SystemsApi]) -> None:
     """Basic auth required; a used code and an unknown grant type are refused."""
     sim, _ = world
     async with aiohttp.ClientSession() as session:
@@ -113,7 +113,7 @@ async def test_token_grants(world: tuple[SimulatorHarness, EnlightenCloud]) -> N
         assert (await resp.json())["error"] == "invalid_grant"
 
 
-async def test_errors(world: tuple[SimulatorHarness, EnlightenCloud]) -> None:
+async def test_errors(world: tuple[SimulatorHarness, SystemsApi]) -> None:
     sim, client = world
     with pytest.raises(CloudSystemForbidden):
         await client.async_get_summary(4_200_001)  # the neighbour's
@@ -165,7 +165,7 @@ async def test_odd_answers(
     app.router.add_get("/api/v4/systems", handler)
     server = await aiohttp_server(app)  # type: ignore[operator]
     async with aiohttp.ClientSession() as session:
-        client = EnlightenCloud(_Token(session, str(server.make_url("")), "t"), "k")
+        client = SystemsApi(_Token(session, str(server.make_url("")), "t"), "k")
         with pytest.raises(error) as caught:
             await client.async_get_systems()
     if isinstance(caught.value, CloudRateLimited):

@@ -16,8 +16,8 @@ from custom_components.envoy_connect.api import (
     MAX_CONSECUTIVE_REJECTIONS,
     AuthState,
     CredentialsRequired,
-    EnlightenClient,
     EnlightenEndpoints,
+    EnlightenLogin,
     EnlightenMfaRequired,
     EnlightenRejected,
     EnlightenUnavailable,
@@ -26,7 +26,7 @@ from custom_components.envoy_connect.api import (
     LoginThrottled,
     TokenManager,
 )
-from custom_components.envoy_connect.api.auth import (
+from custom_components.envoy_connect.api.token_manager import (
     BACKOFF_CAP,
     MAX_LOGINS_PER_DAY,
     MAX_LOGINS_PER_HOUR,
@@ -41,11 +41,11 @@ SERIAL = "122300067890"
 
 
 @pytest.fixture
-async def world(socket_enabled: None) -> AsyncGenerator[tuple[SimulatorHarness, EnlightenClient]]:
+async def world(socket_enabled: None) -> AsyncGenerator[tuple[SimulatorHarness, EnlightenLogin]]:
     harness = SimulatorHarness(["metered"])
     await harness.start()
     async with aiohttp.ClientSession() as session:
-        yield harness, EnlightenClient(session, EnlightenEndpoints.single(harness.cloud_url))
+        yield harness, EnlightenLogin(session, EnlightenEndpoints.single(harness.cloud_url))
     await harness.stop()
 
 
@@ -68,15 +68,14 @@ def _frozen_clock() -> datetime:
 
 
 def _manager(
-    client: EnlightenClient,
+    client: EnlightenLogin,
     username: str | None = DEMO_OWNER[0],
     password: str | None = DEMO_OWNER[1],
     state: AuthState | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> TokenManager:
     return TokenManager(
-        serial=SERIAL,
-        client=client,
+        login=client,
         username=username,
         password=password,
         state=state or AuthState(),
@@ -85,7 +84,7 @@ def _manager(
 
 
 async def test_concurrent_expiry_single_renewal(
-    world: tuple[SimulatorHarness, EnlightenClient],
+    world: tuple[SimulatorHarness, EnlightenLogin],
 ) -> None:
     """50 callers that all saw the same stale token cause exactly one login."""
     sim, client = world
@@ -93,13 +92,13 @@ async def test_concurrent_expiry_single_renewal(
     manager = _manager(client)
     manager.on_change = changes.append
     sim.cloud.login_delay = 0.05
-    tokens = await asyncio.gather(*(manager.async_renew(seen=None) for _ in range(50)))
+    tokens = await asyncio.gather(*(manager.async_renew(SERIAL, seen=None) for _ in range(50)))
     assert sim.cloud.login_count == 1
     assert len({t.raw for t in tokens}) == 1
     assert changes
     assert changes[-1].token == tokens[0].raw
     # Late callers holding the old (None) view also get the new token, no second login.
-    stale_view = await asyncio.gather(*(manager.async_get_token() for _ in range(10)))
+    stale_view = await asyncio.gather(*(manager.async_get_token(SERIAL) for _ in range(10)))
     assert {t.raw for t in stale_view} == {tokens[0].raw}
     assert sim.cloud.login_count == 1
 
@@ -109,25 +108,25 @@ async def test_concurrent_expiry_single_renewal(
     [(CloudMode.ERROR_5XX, EnlightenUnavailable), (CloudMode.UNREACHABLE, EnlightenUnavailable)],
 )
 async def test_outage_is_not_rejection(
-    world: tuple[SimulatorHarness, EnlightenClient], mode: CloudMode, error: type[Exception]
+    world: tuple[SimulatorHarness, EnlightenLogin], mode: CloudMode, error: type[Exception]
 ) -> None:
     sim, client = world
     sim.cloud.mode = mode
     manager = _manager(client)
     with pytest.raises(error):
-        await manager.async_get_token()
+        await manager.async_get_token(SERIAL)
     assert manager.state.consecutive_rejections == 0
     assert manager.state.last_error is LoginFailure.UNAVAILABLE
 
 
-async def test_rejections_stop_at_limit(world: tuple[SimulatorHarness, EnlightenClient]) -> None:
+async def test_rejections_stop_at_limit(world: tuple[SimulatorHarness, EnlightenLogin]) -> None:
     """Even with every backoff waited out, a wrong password is tried 3 times, no more."""
     sim, client = world
     clock = Clock()
     manager = _manager(client, password="wrong", clock=clock)
     for _ in range(MAX_CONSECUTIVE_REJECTIONS + 3):
         with pytest.raises(EnlightenRejected):
-            await manager.async_renew()
+            await manager.async_renew(SERIAL)
         clock.advance(BACKOFF_CAP)
     assert sim.cloud.login_count == MAX_CONSECUTIVE_REJECTIONS
     assert manager.blocked
@@ -135,7 +134,7 @@ async def test_rejections_stop_at_limit(world: tuple[SimulatorHarness, Enlighten
     assert manager.next_renewal() is None
 
 
-async def test_rejections_back_off(world: tuple[SimulatorHarness, EnlightenClient]) -> None:
+async def test_rejections_back_off(world: tuple[SimulatorHarness, EnlightenLogin]) -> None:
     """A rejected login waits 1, then 2 minutes; inside the wait the verdict is repeated."""
     sim, client = world
     clock = Clock()
@@ -143,13 +142,13 @@ async def test_rejections_back_off(world: tuple[SimulatorHarness, EnlightenClien
     waits = []
     for _ in range(MAX_CONSECUTIVE_REJECTIONS - 1):
         with pytest.raises(EnlightenRejected):
-            await manager.async_renew()
+            await manager.async_renew(SERIAL)
         until = manager.next_attempt()
         assert until is not None
         waits.append(until - clock.now)
         logins = sim.cloud.login_count
         with pytest.raises(EnlightenRejected):
-            await manager.async_renew()
+            await manager.async_renew(SERIAL)
         assert sim.cloud.login_count == logins
         clock.advance(until - clock.now)
     assert waits == [timedelta(minutes=1), timedelta(minutes=2)]
@@ -157,7 +156,7 @@ async def test_rejections_back_off(world: tuple[SimulatorHarness, EnlightenClien
 
 
 async def test_outage_is_checked_without_credentials(
-    world: tuple[SimulatorHarness, EnlightenClient],
+    world: tuple[SimulatorHarness, EnlightenLogin],
 ) -> None:
     """Down: a credential-free check every minute for 15 minutes, then every 5; login once up."""
     sim, client = world
@@ -165,7 +164,7 @@ async def test_outage_is_checked_without_credentials(
     manager = _manager(client, clock=clock)
     sim.cloud.mode = CloudMode.ERROR_5XX
     with pytest.raises(EnlightenUnavailable):
-        await manager.async_renew()
+        await manager.async_renew(SERIAL)
     assert sim.cloud.login_count == 1
     checks: list[timedelta] = []
     start = clock.now
@@ -173,7 +172,7 @@ async def test_outage_is_checked_without_credentials(
         clock.advance(timedelta(seconds=30))
         probes = sim.cloud.requests["/"]
         with pytest.raises(EnlightenUnavailable):
-            await manager.async_renew()
+            await manager.async_renew(SERIAL)
         if sim.cloud.requests["/"] > probes:
             checks.append(clock.now - start)
     # No login while down: only the checks, which carry no credentials.
@@ -184,7 +183,7 @@ async def test_outage_is_checked_without_credentials(
     # Back: the next due check notices, and the login follows at once.
     sim.cloud.mode = CloudMode.ONLINE
     clock.advance(timedelta(minutes=5))
-    token = await manager.async_renew()
+    token = await manager.async_renew(SERIAL)
     assert sim.cloud.login_count == 2
     assert manager.token == token
     assert manager.state.last_error is None
@@ -194,62 +193,61 @@ async def test_outage_is_checked_without_credentials(
 
 
 async def test_next_renewal_follows_the_token(
-    world: tuple[SimulatorHarness, EnlightenClient],
+    world: tuple[SimulatorHarness, EnlightenLogin],
 ) -> None:
     """Owner: 30 days before expiry; installer: 1 hour before; a pasted token: never."""
     sim, client = world
     clock = Clock()
     owner = _manager(client, clock=clock)
-    token = await owner.async_get_token()
+    token = await owner.async_get_token(SERIAL)
     assert owner.next_renewal() == token.expires_at - timedelta(days=30)
-    assert not await owner.async_renew_if_due()
+    assert not await owner.async_renew_if_due(SERIAL)
     clock.now = token.expires_at - timedelta(days=30)
-    assert await owner.async_renew_if_due()
+    assert await owner.async_renew_if_due(SERIAL)
     assert sim.cloud.login_count == 2
 
     clock = Clock()  # the installer logs in today, with the simulator's clock
     installer = _manager(client, *DEMO_INSTALLER, clock=clock)
-    short = await installer.async_get_token()
+    short = await installer.async_get_token(SERIAL)
     assert short.expires_at - short.issued_at == timedelta(hours=12)
     assert installer.next_renewal() == short.expires_at - timedelta(hours=1)
 
     pasted = _manager(client, username=None, password=None, clock=clock)
-    pasted.set_token(sim.cloud.mint_token(SERIAL))
+    pasted.set_token(sim.cloud.mint_token(SERIAL), SERIAL)
     assert pasted.next_renewal() is None
-    assert not await pasted.async_renew_if_due()
+    assert not await pasted.async_renew_if_due(SERIAL)
 
     # While Enlighten is down, the schedule moves to the next availability check.
     sim.cloud.mode = CloudMode.UNREACHABLE
     clock.now = short.expires_at - timedelta(minutes=30)
     with pytest.raises(EnlightenUnavailable):
-        await installer.async_renew_if_due()
+        await installer.async_renew_if_due(SERIAL)
     assert installer.next_renewal() == clock.now + timedelta(minutes=1)
 
 
-async def test_mfa_and_foreign_serial(world: tuple[SimulatorHarness, EnlightenClient]) -> None:
+async def test_mfa_and_foreign_serial(world: tuple[SimulatorHarness, EnlightenLogin]) -> None:
     _, client = world
     with pytest.raises(EnlightenMfaRequired):
-        await _manager(client, *DEMO_MFA).async_get_token()
+        await _manager(client, *DEMO_MFA).async_get_token(SERIAL)
     foreign = TokenManager(
-        serial="000000000000",
-        client=client,
+        login=client,
         username=DEMO_OWNER[0],
         password=DEMO_OWNER[1],
         state=AuthState(),
     )
     with pytest.raises(EnlightenRejected):  # 403: the account has no access to this gateway
-        await foreign.async_get_token()
+        await foreign.async_get_token("000000000000")
 
 
-async def test_manual_token_mode(world: tuple[SimulatorHarness, EnlightenClient]) -> None:
+async def test_manual_token_mode(world: tuple[SimulatorHarness, EnlightenLogin]) -> None:
     sim, client = world
     manager = _manager(client, username=None, password=None)
     with pytest.raises(CredentialsRequired):
-        await manager.async_get_token()
-    token = manager.set_token(sim.cloud.mint_token(SERIAL))
-    assert await manager.async_get_token() == token
+        await manager.async_get_token(SERIAL)
+    token = manager.set_token(sim.cloud.mint_token(SERIAL), SERIAL)
+    assert await manager.async_get_token(SERIAL) == token
     with pytest.raises(InvalidToken):
-        manager.set_token(sim.cloud.mint_token("999"))
+        manager.set_token(sim.cloud.mint_token("999"), SERIAL)
     assert sim.cloud.login_count == 0
 
 
@@ -271,7 +269,7 @@ def test_state_roundtrip() -> None:
         LoginFailure.REJECTED
     )
     broken = TokenManager(
-        serial=SERIAL, client=None, username=None, password=None, state=AuthState(token="garbage")
+        login=None, username=None, password=None, state=AuthState(token="garbage")
     )
     assert broken.token is None
 
@@ -289,7 +287,7 @@ def test_state_roundtrip() -> None:
     ],
 )
 async def test_short_tokens_serve_most_of_their_life(
-    world: tuple[SimulatorHarness, EnlightenClient],
+    world: tuple[SimulatorHarness, EnlightenLogin],
     freezer: FrozenDateTimeFactory,
     account: tuple[str, str],
     lifetime: timedelta,
@@ -300,35 +298,35 @@ async def test_short_tokens_serve_most_of_their_life(
     freezer.move_to("2026-11-24 12:00:00+00:00")  # tokens carry whole seconds
     sim.cloud.token_lifetime = int(lifetime.total_seconds())
     manager = _manager(client, *account, clock=_frozen_clock)
-    token = await manager.async_get_token()
+    token = await manager.async_get_token(SERIAL)
     assert token.lifetime == lifetime
     assert manager.renews_short_tokens
     assert manager.next_renewal() == token.issued_at + renew_after
-    assert not await manager.async_renew_if_due()
+    assert not await manager.async_renew_if_due(SERIAL)
     freezer.tick(renew_after)
-    assert await manager.async_renew_if_due()
+    assert await manager.async_renew_if_due(SERIAL)
     assert sim.cloud.login_count == 2
 
 
 async def test_80_second_tokens_cost_a_login_a_minute_at_most(
-    world: tuple[SimulatorHarness, EnlightenClient], freezer: FrozenDateTimeFactory
+    world: tuple[SimulatorHarness, EnlightenLogin], freezer: FrozenDateTimeFactory
 ) -> None:
     """A scheduler that asks every second still gets one login per minute, and a token."""
     sim, client = world
     sim.cloud.token_lifetime = 80
     manager = _manager(client, clock=_frozen_clock)
-    await manager.async_get_token()
+    await manager.async_get_token(SERIAL)
     for _ in range(5 * 60):
         freezer.tick(timedelta(seconds=1))
         with contextlib.suppress(LoginThrottled):
-            await manager.async_renew_if_due()
+            await manager.async_renew_if_due(SERIAL)
         assert manager.usable()
     assert sim.cloud.login_count <= 6
     assert manager.state.total_logins == sim.cloud.login_count
 
 
 async def test_login_ceilings_hold_across_restarts(
-    world: tuple[SimulatorHarness, EnlightenClient], freezer: FrozenDateTimeFactory
+    world: tuple[SimulatorHarness, EnlightenLogin], freezer: FrozenDateTimeFactory
 ) -> None:
     """Whatever asks for tokens: 12 logins an hour and 48 a day at most, also across restarts."""
     sim, client = world
@@ -342,7 +340,7 @@ async def test_login_ceilings_hold_across_restarts(
         before = sim.cloud.login_count
         throttled: LoginThrottled | None = None
         try:
-            await manager.async_renew(seen=manager.token)
+            await manager.async_renew(SERIAL, seen=manager.token)
         except LoginThrottled as err:
             throttled = err
         if throttled is not None:

@@ -41,6 +41,8 @@ frontend:
 config:
 application_credentials:
 repairs:
+logbook:
+energy:
 http:
   server_host: 127.0.0.1
   server_port: {port}

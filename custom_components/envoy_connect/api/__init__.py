@@ -1,28 +1,24 @@
-"""Protocol and authentication for Enphase gateways, free of Home Assistant.
+"""Protocol and authentication for Enphase gateways and Enlighten, free of Home Assistant.
 
-Could be published on its own: it takes an aiohttp session, raises the typed
-errors in :mod:`.errors`, and keeps no global state.
+Could be published on its own: every client takes an aiohttp session, raises
+the typed errors of :mod:`.errors`, and keeps no global state.
+
+- Local mode: :class:`EnvoyGateway` reads one gateway through pyenphase; its
+  :class:`TokenManager` keeps the Envoy token, obtained by :class:`EnlightenLogin`.
+- Cloud mode: :class:`SystemsApi` reads the Enlighten Systems API v4, paced by
+  the arithmetic in :mod:`.budget`.
 """
 
-from .auth import MAX_CONSECUTIVE_REJECTIONS, AuthState, TokenManager
 from .budget import PLANS, Plan, poll_interval
-from .cloud import (
-    API_URL,
-    AbstractAuth,
+from .enlighten_login import EnlightenEndpoints, EnlightenLogin
+from .errors import (
     CloudApiKeyRejected,
     CloudAuthRejected,
     CloudError,
     CloudNoData,
     CloudRateLimited,
-    CloudSummary,
     CloudSystemForbidden,
-    CloudSystemInfo,
     CloudUnavailable,
-    EnlightenCloud,
-    Interval,
-)
-from .enlighten import EnlightenClient, EnlightenEndpoints
-from .errors import (
     CredentialsRequired,
     EnlightenError,
     EnlightenMfaRequired,
@@ -37,9 +33,11 @@ from .errors import (
     LoginFailure,
     LoginThrottled,
 )
-from .gateway import LOCAL_ACCOUNTS, EnvoyGateway, FirmwareChange
+from .gateway import LOCAL_ACCOUNTS, EnvoyGateway, GatewayCapabilities
 from .http import ResponseLog
+from .systems_api import API_URL, AbstractAuth, CloudSummary, CloudSystemInfo, Interval, SystemsApi
 from .token import EnvoyToken, TokenKind
+from .token_manager import MAX_CONSECUTIVE_REJECTIONS, AuthState, TokenManager
 
 __all__ = [
     "API_URL",
@@ -58,10 +56,9 @@ __all__ = [
     "CloudSystemInfo",
     "CloudUnavailable",
     "CredentialsRequired",
-    "EnlightenClient",
-    "EnlightenCloud",
     "EnlightenEndpoints",
     "EnlightenError",
+    "EnlightenLogin",
     "EnlightenMfaRequired",
     "EnlightenRejected",
     "EnlightenUnavailable",
@@ -69,8 +66,8 @@ __all__ = [
     "EnvoyGateway",
     "EnvoyToken",
     "EnvoyTokenRejected",
-    "FirmwareChange",
     "GatewayAuthRejected",
+    "GatewayCapabilities",
     "GatewayMismatch",
     "GatewayUnreachable",
     "Interval",
@@ -79,6 +76,7 @@ __all__ = [
     "LoginThrottled",
     "Plan",
     "ResponseLog",
+    "SystemsApi",
     "TokenKind",
     "TokenManager",
     "poll_interval",

@@ -99,3 +99,41 @@ FAILURE_ERRORS: dict[LoginFailure, type[EnlightenError]] = {
     LoginFailure.MFA_REQUIRED: EnlightenMfaRequired,
     LoginFailure.UNAVAILABLE: EnlightenUnavailable,
 }
+
+
+# -- Enlighten Systems API v4 (cloud mode) --------------------------------------------
+class CloudError(EnvoyConnectError):
+    """Base class of the Systems API errors."""
+
+
+class CloudUnavailable(CloudError):
+    """Timeout, connection error, 5xx or an unreadable answer: try again later."""
+
+
+class CloudAuthRejected(CloudError):
+    """The access token (or the user's consent) is no longer valid: reauthorize."""
+
+
+class CloudApiKeyRejected(CloudError):
+    """The API key does not belong to the OAuth application (401 "API Key")."""
+
+
+class CloudSystemForbidden(CloudError):
+    """The authorized user has no access to this system (403)."""
+
+
+class CloudNoData(CloudError):
+    """The system has no such data, e.g. no consumption meter (404)."""
+
+
+class CloudRateLimited(CloudError):
+    """429: a per-minute or the monthly limit of the plan was reached.
+
+    ``monthly`` is True when the answer says the month's usage is exhausted,
+    False when it names the per-minute limit, None when it does not say.
+    """
+
+    def __init__(self, message: str, *, monthly: bool | None) -> None:
+        """Remember which limit the service named."""
+        super().__init__(message)
+        self.monthly = monthly

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import aiohttp
 from awesomeversion import AwesomeVersion
 from pyenphase import Envoy, EnvoyData
-from pyenphase.const import AUTH_TOKEN_MIN_VERSION
+from pyenphase.const import AUTH_TOKEN_MIN_VERSION, SupportedFeatures
 from pyenphase.exceptions import (
     EnvoyAuthenticationError,
     EnvoyAuthenticationRequired,
@@ -32,7 +32,6 @@ from pyenphase.exceptions import (
     EnvoyError,
 )
 
-from .auth import TokenManager
 from .errors import (
     EnvoyTokenRejected,
     GatewayAuthRejected,
@@ -41,6 +40,7 @@ from .errors import (
 )
 from .http import ResponseLog
 from .token import EnvoyToken
+from .token_manager import AuthState, TokenManager
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -60,11 +60,21 @@ TRANSPORT_ERRORS = (EnvoyError, EnvoyClientClosedError, aiohttp.ClientError, Tim
 
 
 @dataclass(frozen=True, slots=True)
-class FirmwareChange:
-    """The gateway came back with other firmware."""
+class GatewayCapabilities:
+    """What the last probe found the gateway to offer; entities follow from it."""
 
-    old: str
-    new: str
+    features: SupportedFeatures
+    meters: tuple[str, ...]
+    phases: int
+
+    @classmethod
+    def of(cls, envoy: Envoy) -> GatewayCapabilities:
+        """Read pyenphase's probe results."""
+        return cls(
+            features=envoy.supported_features,
+            meters=tuple(str(m) for m in envoy.ct_meter_list),
+            phases=envoy.phase_count,
+        )
 
 
 class _AuthRequired(Exception):
@@ -81,15 +91,21 @@ class EnvoyGateway:
         tokens: TokenManager,
         *,
         responses: ResponseLog,
+        expected_serial: str | None = None,
         username: str | None = None,
         password: str | None = None,
         request_attempts: int = 2,
     ) -> None:
-        """Prepare the gateway; nothing is sent before ``async_connect``."""
+        """Prepare the gateway; nothing is sent before ``async_connect``.
+
+        ``session`` must carry ``responses.trace_config``; ``expected_serial``
+        (when known) makes a host that answers as another gateway an error.
+        """
         self.host = host
         self.session = session
-        self.tokens = tokens
+        self._tokens = tokens
         self._responses = responses
+        self._expected_serial = expected_serial
         self._username = username or ""
         self._password = password or ""
         self.envoy = Envoy(host, session)
@@ -97,6 +113,7 @@ class EnvoyGateway:
             max_attempts=request_attempts, max_delay=30, wait_multiplier=REQUEST_WAIT_MULTIPLIER
         )
         self.mac: str | None = None
+        self.capabilities: GatewayCapabilities | None = None
         self._needs_setup = True
         self._needs_probe = False
         self._last_setup = 0.0
@@ -104,7 +121,6 @@ class EnvoyGateway:
         self._token_in_use: str | None = None
         #: A token the gateway refused right after we obtained it: no login will help.
         self._refused_fresh: str | None = None
-        self.firmware_change: FirmwareChange | None = None
 
     # -- what the gateway told us ----------------------------------------------
     @property
@@ -123,6 +139,16 @@ class EnvoyGateway:
         return self.envoy.part_number
 
     @property
+    def model(self) -> str | None:
+        """Pyenphase's description of the gateway (phases, CTs), once probed."""
+        return self.envoy.envoy_model if self.capabilities else None
+
+    @property
+    def auth_state(self) -> AuthState:
+        """The token state to persist (token, renewal bookkeeping)."""
+        return self._tokens.state
+
+    @property
     def uses_token_auth(self) -> bool:
         """True when the running firmware wants a JWT."""
         return bool(self._firmware) and AwesomeVersion(self._firmware) >= AUTH_TOKEN_MIN_VERSION
@@ -133,6 +159,12 @@ class EnvoyGateway:
 
         A stored token the gateway refuses is replaced when Enlighten
         credentials are stored, exactly as during updates.
+
+        :raises GatewayUnreachable: the gateway is offline, busy or answered garbage.
+        :raises GatewayMismatch: the host answers as another gateway.
+        :raises EnvoyTokenRejected: the gateway refuses every token we can get.
+        :raises GatewayAuthRejected: firmware < 7 refuses the local account.
+        :raises EnlightenError: a token was needed and Enlighten gave none.
         """
         await self._setup()
         try:
@@ -153,7 +185,11 @@ class EnvoyGateway:
     async def async_update(self) -> EnvoyData:
         """Fetch data, recovering from reboots and lost sessions on the way.
 
+        After a firmware change (``firmware`` differs afterwards, also when
+        this raises) the gateway is probed again and ``capabilities`` updated.
+
         :raises GatewayUnreachable: the gateway is offline, busy or answered garbage.
+        :raises GatewayMismatch: the host answers as another gateway.
         :raises EnvoyTokenRejected: the gateway refuses every token we can get.
         :raises GatewayAuthRejected: firmware < 7 refuses the local account.
         :raises EnlightenError: a new token was needed and Enlighten gave none.
@@ -192,40 +228,34 @@ class EnvoyGateway:
         except TRANSPORT_ERRORS as err:
             self._needs_setup = True
             raise GatewayUnreachable(f"cannot read /info: {type(err).__name__}") from err
-        if self.tokens.serial is None:
-            self.tokens.serial = self.serial
-        elif self.serial != self.tokens.serial:
+        if self._expected_serial is None:
+            self._expected_serial = self.serial
+        elif self.serial != self._expected_serial:
             self._needs_setup = True
             raise GatewayMismatch("the host answers with another gateway's serial number")
-        self._firmware = str(self.envoy.firmware) if self.envoy.firmware else None
+        previous, self._firmware = self._firmware, str(self.envoy.firmware or "") or None
+        if previous and self._firmware != previous:
+            _LOGGER.info(
+                "Gateway %s firmware changed from %s to %s", self.host, previous, self._firmware
+            )
+            self._needs_probe = True
         self._needs_setup = False
         self._last_setup = time.monotonic()
 
     async def _replace_refused_token(self) -> None:
         """The gateway refuses the token: authenticate with a new one, if we can get one."""
-        token = self.tokens.token
-        if not self.tokens.can_renew or (token is not None and token.raw == self._refused_fresh):
+        token = self._tokens.token
+        if not self._tokens.can_renew or (token is not None and token.raw == self._refused_fresh):
             raise EnvoyTokenRejected("the gateway refused the token")
-        await self._authenticate(await self.tokens.async_renew(seen=token))
+        await self._authenticate(await self._tokens.async_renew(self._serial(), seen=token))
 
     def _token_renewed(self) -> bool:
-        token = self.tokens.token
+        token = self._tokens.token
         return self.uses_token_auth and token is not None and token.raw != self._token_in_use
 
     async def _resetup(self) -> None:
-        """Re-read ``/info``; on a firmware change, authenticate and probe anew.
-
-        The change is recorded before authenticating, so a firmware that now
-        needs other credentials is still reported as what it is.
-        """
-        previous = self._firmware
+        """Re-read ``/info``; authenticate, and probe again after a firmware change."""
         await self._setup()
-        if previous and self._firmware != previous:
-            self.firmware_change = FirmwareChange(previous, self._firmware or "unknown")
-            self._needs_probe = True
-            _LOGGER.info(
-                "Gateway %s firmware changed from %s to %s", self.host, previous, self._firmware
-            )
         await self._authenticate()
         if self._needs_probe:
             await self._probe()
@@ -238,7 +268,7 @@ class EnvoyGateway:
                     await self.envoy.authenticate(*self._local_credentials())
                     return
                 if token is None:
-                    token = await self.tokens.async_get_token()
+                    token = await self._tokens.async_get_token(self._serial())
                 token.check_serial(self.serial)
                 await self.envoy.authenticate(token=token.raw)
                 self._token_in_use = token.raw
@@ -254,6 +284,12 @@ class EnvoyGateway:
             self._needs_setup = True
             raise GatewayUnreachable(f"authentication failed: {type(err).__name__}") from err
 
+    def _serial(self) -> str:
+        """The serial tokens are requested for: the one ``/info`` reported."""
+        if not self.serial:
+            raise GatewayUnreachable("the gateway did not report a serial number")
+        return self.serial
+
     def _local_credentials(self) -> tuple[str, str | None]:
         """Digest account for firmware < 7; pyenphase derives blank passwords."""
         if self._username in LOCAL_ACCOUNTS:
@@ -264,12 +300,13 @@ class EnvoyGateway:
         try:
             async with asyncio.timeout(STEP_TIMEOUT):
                 await self.envoy.probe()
-            self._needs_probe = False
         except EnvoyAuthenticationRequired as err:
             raise GatewayAuthRejected("the gateway refused the credentials") from err
         except TRANSPORT_ERRORS as err:
             self._needs_setup = True
             raise GatewayUnreachable(f"probe failed: {type(err).__name__}") from err
+        self._needs_probe = False
+        self.capabilities = GatewayCapabilities.of(self.envoy)
 
     async def _fetch(self) -> EnvoyData:
         try:

@@ -1,4 +1,4 @@
-"""Client for the Enlighten Systems API v4 (the official cloud API).
+"""Client for the Enlighten Systems API v4 (the official cloud API, "cloud mode").
 
 Follows Home Assistant's library auth pattern: the caller provides an
 :class:`AbstractAuth` that hands out a valid OAuth access token, so refreshing
@@ -18,49 +18,19 @@ from typing import Any, NoReturn
 
 import aiohttp
 
-from .errors import EnvoyConnectError
+from .errors import (
+    CloudApiKeyRejected,
+    CloudAuthRejected,
+    CloudNoData,
+    CloudRateLimited,
+    CloudSystemForbidden,
+    CloudUnavailable,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
 API_URL = "https://api.enphaseenergy.com"
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=30)
-
-
-class CloudError(EnvoyConnectError):
-    """Base class of the cloud API errors."""
-
-
-class CloudUnavailable(CloudError):
-    """Timeout, connection error, 5xx or an unreadable answer: try again later."""
-
-
-class CloudAuthRejected(CloudError):
-    """The access token (or the user's consent) is no longer valid: reauthorize."""
-
-
-class CloudApiKeyRejected(CloudError):
-    """The API key does not belong to the OAuth application (401 "API Key")."""
-
-
-class CloudSystemForbidden(CloudError):
-    """The authorized user has no access to this system (403)."""
-
-
-class CloudNoData(CloudError):
-    """The system has no such data, e.g. no consumption meter (404)."""
-
-
-class CloudRateLimited(CloudError):
-    """429: a per-minute or the monthly limit of the plan was reached.
-
-    ``monthly`` is True when the answer says the month's usage is exhausted,
-    False when it names the per-minute limit, None when it does not say.
-    """
-
-    def __init__(self, message: str, *, monthly: bool | None) -> None:
-        """Remember which limit the service named."""
-        super().__init__(message)
-        self.monthly = monthly
 
 
 class AbstractAuth(ABC):
@@ -125,8 +95,8 @@ def _nested(value: Any, key: str) -> float | None:
     return _number(value.get(key)) if isinstance(value, dict) else _number(value)
 
 
-class EnlightenCloud:
-    """Reads systems, summaries and telemetry; raises the typed errors above."""
+class SystemsApi:
+    """Reads systems, summaries and telemetry; raises the ``Cloud*`` errors of :mod:`.errors`."""
 
     def __init__(
         self,
@@ -141,7 +111,10 @@ class EnlightenCloud:
         self.on_request = on_request
 
     async def async_get_systems(self) -> list[CloudSystemInfo]:
-        """Systems the authorized user can read."""
+        """Systems the authorized user can read.
+
+        :raises CloudError: the request failed; the subclass says why.
+        """
         body = await self._get("/api/v4/systems", {"size": 100})
         return [
             CloudSystemInfo(
@@ -155,7 +128,10 @@ class EnlightenCloud:
         ]
 
     async def async_get_summary(self, system_id: int) -> CloudSummary:
-        """The system's summary."""
+        """The system's summary.
+
+        :raises CloudError: the request failed; the subclass says why.
+        """
         body = await self._get(f"/api/v4/systems/{system_id}/summary")
         return CloudSummary(
             status=body.get("status"),
@@ -176,6 +152,9 @@ class EnlightenCloud:
 
         Only intervals that end after ``start_at`` are returned, oldest first,
         so a caller that passes its last ``end_at`` never counts one twice.
+
+        :raises CloudNoData: the system has no such telemetry.
+        :raises CloudError: the request failed otherwise.
         """
         params = {"granularity": "day"}
         if start_at is not None:

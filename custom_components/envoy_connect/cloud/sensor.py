@@ -16,15 +16,15 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfEnergy, UnitOfPower
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EntityCategory
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
+from ..const import DOMAIN
+from ..quantities import BATTERY_LEVEL, ENERGY, LIFETIME_ENERGY, PART_POWER, POWER
 from . import CloudConfigEntry
-from .cloud_coordinator import CloudCoordinator, CloudData
-from .const import DOMAIN
+from .coordinator import CloudCoordinator, CloudData
 
 type CloudValue = str | int | float | datetime | None
 
@@ -72,31 +72,20 @@ CLOUD_SENSORS: tuple[CloudSensorDescription, ...] = (
     CloudSensorDescription(
         key="current_power",
         translation_key="current_power_production",
-        native_unit_of_measurement=UnitOfPower.WATT,
-        suggested_unit_of_measurement=UnitOfPower.KILO_WATT,
-        device_class=SensorDeviceClass.POWER,
-        state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda d: d.summary.current_power,
+        **POWER,
     ),
     CloudSensorDescription(
         key="energy_today",
         translation_key="daily_energy_production",
-        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
-        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-        suggested_display_precision=2,
-        device_class=SensorDeviceClass.ENERGY,
-        state_class=SensorStateClass.TOTAL_INCREASING,
         value_fn=lambda d: d.summary.energy_today,
+        **ENERGY,
     ),
     CloudSensorDescription(
         key="energy_lifetime",
         translation_key="lifetime_energy_production",
-        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
-        suggested_unit_of_measurement=UnitOfEnergy.MEGA_WATT_HOUR,
-        suggested_display_precision=3,
-        device_class=SensorDeviceClass.ENERGY,
-        state_class=SensorStateClass.TOTAL_INCREASING,
         value_fn=lambda d: d.summary.energy_lifetime,
+        **LIFETIME_ENERGY,
     ),
     CloudSensorDescription(
         key="last_report",
@@ -107,41 +96,30 @@ CLOUD_SENSORS: tuple[CloudSensorDescription, ...] = (
     CloudSensorDescription(
         key="consumption_power",
         translation_key="current_power_consumption",
-        native_unit_of_measurement=UnitOfPower.WATT,
-        suggested_unit_of_measurement=UnitOfPower.KILO_WATT,
-        device_class=SensorDeviceClass.POWER,
-        state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda d: d.consumption_power,
         exists_fn=lambda c: c.has_consumption,
+        **POWER,
     ),
     CloudSensorDescription(
         key="consumption_energy",
         translation_key="cloud_consumption_energy",
-        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
-        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-        suggested_display_precision=2,
-        device_class=SensorDeviceClass.ENERGY,
-        state_class=SensorStateClass.TOTAL_INCREASING,
         value_fn=lambda d: d.consumption_energy,
         exists_fn=lambda c: c.has_consumption,
+        **ENERGY,
     ),
     CloudSensorDescription(
         key="battery_level",
         translation_key="battery_level",
-        native_unit_of_measurement=PERCENTAGE,
-        device_class=SensorDeviceClass.BATTERY,
-        state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda d: d.battery_soc,
         exists_fn=lambda c: c.has_battery,
+        **BATTERY_LEVEL,
     ),
     CloudSensorDescription(
         key="battery_power",
         translation_key="battery_power",
-        native_unit_of_measurement=UnitOfPower.WATT,
-        device_class=SensorDeviceClass.POWER,
-        state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda d: d.battery_power,
         exists_fn=lambda c: c.has_battery,
+        **PART_POWER,
     ),
     CloudSensorDescription(
         key="requests_left",
@@ -155,7 +133,7 @@ CLOUD_SENSORS: tuple[CloudSensorDescription, ...] = (
 
 
 async def async_setup_cloud_entry(
-    hass: HomeAssistant, entry: CloudConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
+    entry: CloudConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
     """Create the sensors this system and plan support."""
     coordinator = entry.runtime_data.coordinator

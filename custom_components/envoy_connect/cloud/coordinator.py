@@ -13,34 +13,29 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import (
-    ConfigEntryAuthFailed,
-    OAuth2TokenRequestBaseError,
-    OAuth2TokenRequestReauthError,
-)
+from homeassistant.exceptions import OAuth2TokenRequestBaseError
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from . import issues
-from .api import (
-    CloudApiKeyRejected,
+from .. import issues
+from ..api import (
     CloudAuthRejected,
     CloudError,
     CloudNoData,
     CloudRateLimited,
     CloudSummary,
-    CloudSystemForbidden,
-    EnlightenCloud,
     Interval,
+    SystemsApi,
 )
-from .api.budget import month_end, next_minute
-from .cloud_auth import OAuth2SessionAuth
-from .cloud_budget import RequestBudget, plan_from_options
-from .const import CONF_SYSTEM_ID, DOMAIN
+from ..api.budget import month_end, next_minute
+from ..const import CONF_SYSTEM_ID, DOMAIN
+from ..outcomes import raise_for
+from .auth import OAuth2SessionAuth
+from .budget import RequestBudget, plan_from_options
 
 if TYPE_CHECKING:
     from . import CloudConfigEntry
@@ -89,7 +84,7 @@ class CloudCoordinator(DataUpdateCoordinator[CloudData]):
         self,
         hass: HomeAssistant,
         entry: CloudConfigEntry,
-        client: EnlightenCloud,
+        client: SystemsApi,
         auth: OAuth2SessionAuth,
         budget: RequestBudget,
     ) -> None:
@@ -143,7 +138,7 @@ class CloudCoordinator(DataUpdateCoordinator[CloudData]):
                     self.endpoints.append(kind)
                     self.budget.register(entry_id, self.plan, 1 + len(self.endpoints))
         except (CloudError, OAuth2TokenRequestBaseError) as err:
-            self._raise_for(err)
+            raise_for(self.hass, self.config_entry, err)
         self.config_entry.async_on_unload(lambda: self.budget.unregister(entry_id))
         self.update_interval = self.budget.interval(dt_util.utcnow())
 
@@ -169,7 +164,7 @@ class CloudCoordinator(DataUpdateCoordinator[CloudData]):
         except CloudRateLimited as err:
             return self._rate_limited(err, now)
         except (CloudError, OAuth2TokenRequestBaseError) as err:
-            self._raise_for(err)
+            raise_for(self.hass, self.config_entry, err)
         self._last_429 = None
         self.budget.blocked_until = None
         issues.async_clear(
@@ -243,31 +238,10 @@ class CloudCoordinator(DataUpdateCoordinator[CloudData]):
                 self.config_entry.title,
                 until.isoformat(),
             )
-            issues.async_show_cloud_problem(
+            issues.async_show_problem(
                 self.hass,
                 self.config_entry,
                 issues.BUDGET_EXHAUSTED,
                 {"resets": until.strftime("%Y-%m-%d %H:%M UTC")},
             )
         return self._keep_last(until - now)
-
-    def _raise_for(self, err: Exception) -> NoReturn:
-        """Reauth for a verdict on the authorization, a repair for the key, else retry."""
-        if isinstance(err, (OAuth2TokenRequestReauthError, CloudAuthRejected)):
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="cloud_auth_rejected"
-            ) from err
-        if isinstance(err, CloudSystemForbidden):
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="cloud_system_forbidden"
-            ) from err
-        if isinstance(err, CloudApiKeyRejected):
-            issues.async_show_cloud_problem(self.hass, self.config_entry, issues.API_KEY_REJECTED)
-            key = "api_key_rejected"
-        else:
-            key = "cloud_unavailable"
-        raise UpdateFailed(
-            translation_domain=DOMAIN,
-            translation_key=key,
-            translation_placeholders={"error": type(err).__name__},
-        ) from err

@@ -11,7 +11,7 @@ from typing import override
 import aiohttp
 from homeassistant.helpers.config_entry_oauth2_flow import OAuth2Session
 
-from .api import AbstractAuth
+from ..api import AbstractAuth
 
 
 class OAuth2SessionAuth(AbstractAuth):

@@ -1,27 +1,30 @@
-"""Proactive token renewal on Home Assistant's clock.
+"""An entry's Envoy token in Home Assistant: persisted, renewed on time, repaired when stuck.
 
-The schedule comes from the token itself (``TokenManager.next_renewal``): an
-owner token is renewed a month before it expires, an installer token an hour
-before, and failed logins back off inside the token manager. This class only
-wakes up at the right moment, turns a verdict into reauth while the still
-valid token keeps the data flowing, and keeps the "token expires soon" repair
-issue in line with reality.
+The token path reads top to bottom here. The :class:`~..api.TokenManager`
+decides *whether* a login may happen (its schedule, backoff and ceilings);
+this class owns it for one entry: it persists every change into the entry at
+once (so a restart reuses the token), wakes up when renewal is due, turns a
+verdict into reauth while the still valid token keeps the data flowing, and
+keeps the token repairs in line with reality.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
-from . import issues
-from .api import EnvoyConnectError, TokenManager
-from .api.auth import MAX_LOGINS_PER_DAY, MAX_LOGINS_PER_HOUR
-from .reasons import reauth_reason
+from .. import issues
+from ..api import AuthState, EnvoyConnectError
+from ..api.token_manager import MAX_LOGINS_PER_DAY, MAX_LOGINS_PER_HOUR
+from ..const import CONF_AUTH_STATE
+from ..outcomes import reauth_reason
+from .session import token_manager
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -29,14 +32,15 @@ _LOGGER = logging.getLogger(__name__)
 WARN_BEFORE_EXPIRY = timedelta(days=7)
 
 
-class TokenRenewalScheduler:
-    """Wakes up when the token is due, renews it, and reports what it cannot fix."""
+class EntryTokens:
+    """The token manager of one loaded entry, and everything HA does around it."""
 
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, tokens: TokenManager) -> None:
-        """Nothing is scheduled before ``async_start``."""
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+        """Load the stored state; nothing is scheduled before ``async_start``."""
         self._hass = hass
         self._entry = entry
-        self._tokens = tokens
+        self._serial = str(entry.unique_id)
+        self.manager = token_manager(hass, entry.data, on_change=self._persist)
         self._unsub: CALLBACK_TYPE | None = None
         self._started = False
 
@@ -52,7 +56,17 @@ class TokenRenewalScheduler:
         """The entry unloads: no timer, and no login may finish and write into it."""
         self._started = False
         self._cancel()
-        self._tokens.cancel()
+        self.manager.cancel()
+
+    @callback
+    def _persist(self, state: AuthState) -> None:
+        """Write the state into the entry at once, so a restart reuses the token."""
+        entry = self._entry
+        if entry.data.get(CONF_AUTH_STATE) != state.as_dict():
+            self._hass.config_entries.async_update_entry(
+                entry, data={**entry.data, CONF_AUTH_STATE: state.as_dict()}
+            )
+        self.async_reschedule()
 
     @callback
     def _cancel(self) -> None:
@@ -62,19 +76,19 @@ class TokenRenewalScheduler:
 
     @callback
     def async_reschedule(self) -> None:
-        """Re-plan after any change of the token state, and refresh the repair issue."""
+        """Re-plan after any change of the token state, and refresh the repair issues."""
         if not self._started:
             return
         self._cancel()
         now = dt_util.utcnow()
-        self._update_issue(now)
+        self._update_issues(now)
         if (wake := self._next_wakeup(now)) is not None:
             self._unsub = async_track_point_in_utc_time(self._hass, self._wake, wake)
 
     def _next_wakeup(self, now: datetime) -> datetime | None:
-        token = self._tokens.token
+        token = self.manager.token
         candidates: list[datetime] = []
-        if (due := self._tokens.next_renewal()) is not None:
+        if (due := self.manager.next_renewal()) is not None:
             candidates.append(due)
         if token is not None and token.expires_at > now:
             warn_at = token.expires_at - WARN_BEFORE_EXPIRY
@@ -90,9 +104,9 @@ class TokenRenewalScheduler:
         )
 
     async def _async_renew(self) -> None:
-        was_failing = self._tokens.renewal_failing
+        was_failing = self.manager.renewal_failing
         try:
-            renewed = await self._tokens.async_renew_if_due()
+            renewed = await self.manager.async_renew_if_due(self._serial)
         except EnvoyConnectError as err:
             if (reason := reauth_reason(err)) is not None:
                 # A verdict: ask the user, but keep polling with the valid token.
@@ -109,10 +123,10 @@ class TokenRenewalScheduler:
         self.async_reschedule()
 
     @callback
-    def _update_issue(self, now: datetime) -> None:
-        token = self._tokens.token
-        short = self._tokens.renews_short_tokens
-        stuck = (not self._tokens.can_renew or self._tokens.renewal_failing) and not short
+    def _update_issues(self, now: datetime) -> None:
+        token = self.manager.token
+        short = self.manager.renews_short_tokens
+        stuck = (not self.manager.can_renew or self.manager.renewal_failing) and not short
         if token is not None and stuck and token.expires_at - now <= WARN_BEFORE_EXPIRY:
             issues.async_show_token_expiring(self._hass, self._entry, token.expires_at)
         else:

@@ -1,4 +1,4 @@
-"""A small client for the two Enlighten calls that produce an Envoy token.
+"""Enlighten login: the two web calls that produce an Envoy token (local mode).
 
 pyenphase can do this too, but it opens its own session, retries without end
 on connection errors and reports a 503 as an authentication error. We need an
@@ -36,8 +36,8 @@ class EnlightenEndpoints:
         return cls(login_base=base.rstrip("/"), token_base=base.rstrip("/"))
 
 
-class EnlightenClient:
-    """Obtains Envoy tokens from Enlighten on the caller's session."""
+class EnlightenLogin:
+    """Obtains Envoy tokens with an Enlighten account, on the caller's session."""
 
     def __init__(
         self, session: aiohttp.ClientSession, endpoints: EnlightenEndpoints | None = None
@@ -49,7 +49,9 @@ class EnlightenClient:
     async def async_obtain_token(self, username: str, password: str, serial: str) -> str:
         """Log in and request a token for ``serial``.
 
-        Raises EnlightenRejected, EnlightenMfaRequired or EnlightenUnavailable.
+        :raises EnlightenRejected: Enlighten refused the credentials or the gateway.
+        :raises EnlightenMfaRequired: the account needs a one-time code.
+        :raises EnlightenUnavailable: Enlighten gave no verdict (down, slow, garbage).
         """
         login = await self._post(
             f"{self._endpoints.login_base}/login/login.json",

@@ -1,13 +1,12 @@
 """The credentials form and its validation, shared by every flow that asks for them.
 
-The config flow (user, reconfigure, reauth) and the "token expires soon"
-repair flow show the same fields and validate the same way before anything is
-saved: read /info, authenticate as the firmware wants, fetch once.
+The config flow (user, reconfigure, reauth) and the token repair flows show
+the same fields and validate the same way before anything is saved: read
+/info, authenticate as the firmware wants, fetch once.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,40 +16,10 @@ from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_TOKEN, CONF_USERN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.selector import TextSelector, TextSelectorConfig, TextSelectorType
 
-from .api import (
-    CredentialsRequired,
-    EnlightenMfaRequired,
-    EnlightenRejected,
-    EnlightenUnavailable,
-    EnvoyToken,
-    EnvoyTokenRejected,
-    GatewayAuthRejected,
-    GatewayMismatch,
-    GatewayUnreachable,
-    InvalidToken,
-    LoginThrottled,
-)
-from .const import CONF_AUTH_STATE
+from ..api import EnvoyToken, GatewayUnreachable
+from ..const import CONF_AUTH_STATE
+from ..outcomes import form_error
 from .session import flow_gateway
-
-_LOGGER = logging.getLogger(__name__)
-
-#: The error key after which a flow switches to the token-only form.
-MFA_ERROR = "mfa_required"
-
-ERRORS: tuple[tuple[type[Exception], str], ...] = (
-    (GatewayUnreachable, "cannot_connect"),
-    (GatewayMismatch, "wrong_gateway"),
-    (EnlightenUnavailable, "enlighten_unavailable"),
-    (LoginThrottled, "login_throttled"),
-    (EnlightenMfaRequired, MFA_ERROR),
-    (CredentialsRequired, "credentials_required"),
-    (InvalidToken, "invalid_token"),
-    (EnlightenRejected, "invalid_auth"),
-    (GatewayAuthRejected, "invalid_auth"),
-    (EnvoyTokenRejected, "invalid_auth"),
-)
-
 
 TEXT = TextSelector()
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
@@ -97,24 +66,20 @@ async def async_validate(
         auth["token"] = token.raw
     data[CONF_AUTH_STATE] = auth
 
-    async with flow_gateway(hass, data, serial=expected_serial) as gateway:
+    async with flow_gateway(hass, data, expected_serial=expected_serial) as gateway:
         await gateway.async_connect()
         await gateway.async_update()
         if not gateway.serial:
             raise GatewayUnreachable("the gateway did not report a serial number")
-        data[CONF_AUTH_STATE] = gateway.tokens.state.as_dict()
+        data[CONF_AUTH_STATE] = gateway.auth_state.as_dict()
         return Validated(gateway.serial, gateway.firmware, data)
 
 
 async def async_validate_with_errors(
     hass: HomeAssistant, user_input: Mapping[str, Any], expected_serial: str | None = None
 ) -> tuple[Validated | None, dict[str, str]]:
-    """``async_validate`` with errors turned into form error keys."""
+    """``async_validate`` with errors turned into form error keys (see ``outcomes``)."""
     try:
         return await async_validate(hass, user_input, expected_serial), {}
-    except Exception as err:
-        for kind, key in ERRORS:
-            if isinstance(err, kind):
-                return None, {"base": key}
-        _LOGGER.exception("Unexpected error while validating the gateway")
-        return None, {"base": "unknown"}
+    except Exception as err:  # noqa: BLE001 -- every error becomes a form error
+        return None, form_error(err, "validating the gateway")

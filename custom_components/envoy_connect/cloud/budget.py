@@ -21,9 +21,9 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
-from .api import PLANS, Plan, poll_interval
-from .api.budget import month_key, steady_interval
-from .const import CONF_PER_MINUTE, CONF_PER_MONTH, CONF_PLAN, DEFAULT_PLAN, DOMAIN, PLAN_CUSTOM
+from ..api import PLANS, Plan, poll_interval
+from ..api.budget import month_key, steady_interval
+from ..const import CONF_PER_MINUTE, CONF_PER_MONTH, CONF_PLAN, DEFAULT_PLAN, DOMAIN, PLAN_CUSTOM
 
 STORAGE_KEY = f"{DOMAIN}.request_budget"
 STORAGE_VERSION = 1

@@ -6,7 +6,6 @@ token the OAuth step just produced; that call counts against the plan too.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,28 +26,12 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
-from .api import (
-    PLANS,
-    CloudApiKeyRejected,
-    CloudAuthRejected,
-    CloudRateLimited,
-    CloudSystemInfo,
-    CloudUnavailable,
-    EnlightenCloud,
-)
-from .cloud_auth import StaticTokenAuth
-from .cloud_budget import async_get_budget
-from .const import CONF_PER_MINUTE, CONF_PER_MONTH, CONF_PLAN, DEFAULT_PLAN, PLAN_CUSTOM
-from .session import cloud_api_url
-
-_LOGGER = logging.getLogger(__name__)
-
-CLOUD_ERRORS: tuple[tuple[type[Exception], str], ...] = (
-    (CloudApiKeyRejected, "invalid_api_key"),
-    (CloudAuthRejected, "cloud_auth_rejected"),
-    (CloudRateLimited, "rate_limited"),
-    (CloudUnavailable, "cloud_unavailable"),
-)
+from ..api import PLANS, CloudSystemInfo, SystemsApi
+from ..const import CONF_PER_MINUTE, CONF_PER_MONTH, CONF_PLAN, DEFAULT_PLAN, PLAN_CUSTOM
+from ..endpoints import cloud_api_url
+from ..outcomes import form_error
+from .auth import StaticTokenAuth
+from .budget import async_get_budget
 
 PLAN_OPTIONS = [*PLANS, PLAN_CUSTOM]
 
@@ -118,16 +101,12 @@ async def async_list_systems(
 ) -> tuple[list[CloudSystemInfo] | None, dict[str, str]]:
     """The user's systems with this key and token, or form errors."""
     budget = await async_get_budget(hass, api_key)
-    client = EnlightenCloud(
+    client = SystemsApi(
         StaticTokenAuth(async_get_clientsession(hass), access_token, cloud_api_url()),
         api_key,
         on_request=budget.count_request,
     )
     try:
         return await client.async_get_systems(), {}
-    except Exception as err:
-        for kind, key in CLOUD_ERRORS:
-            if isinstance(err, kind):
-                return None, {"base": key}
-        _LOGGER.exception("Unexpected error while listing Enlighten systems")
-        return None, {"base": "unknown"}
+    except Exception as err:  # noqa: BLE001 -- every error becomes a form error
+        return None, form_error(err, "listing Enlighten systems")

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .enlighten import EnlightenClient
+from .enlighten_login import EnlightenLogin
 from .errors import (
     FAILURE_ERRORS,
     CredentialsRequired,
@@ -138,17 +138,18 @@ class TokenManager:
     def __init__(
         self,
         *,
-        serial: str | None,
-        client: EnlightenClient | None,
+        login: EnlightenLogin | None,
         username: str | None,
         password: str | None,
         state: AuthState,
         on_change: Callable[[AuthState], None] | None = None,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
-        """Create the manager; ``state.token`` is reused as long as it is valid."""
-        self.serial = serial
-        self._client = client
+        """Create the manager; ``state.token`` is reused as long as it is valid.
+
+        ``on_change`` receives the state after every change, to be persisted at once.
+        """
+        self._login = login
         self._username = username
         self._password = password
         self.state = state
@@ -170,7 +171,7 @@ class TokenManager:
     @property
     def has_credentials(self) -> bool:
         """True when Enlighten credentials are stored, so we can renew ourselves."""
-        return bool(self._client and self._username and self._password)
+        return bool(self._login and self._username and self._password)
 
     @property
     def blocked(self) -> bool:
@@ -214,22 +215,30 @@ class TokenManager:
             candidates.append(waiting)
         return max(candidates)
 
-    async def async_renew_if_due(self) -> bool:
-        """Renew when the schedule says so; True when a new token was obtained."""
+    async def async_renew_if_due(self, serial: str) -> bool:
+        """Renew when the schedule says so; True when a new token was obtained.
+
+        :raises EnlightenError: the login failed, or the gate held it back.
+        :raises InvalidToken: Enlighten answered a token for another gateway.
+        """
         due = self.next_renewal()
         if due is None or due > self._clock() + CHECK_SLACK:
             return False
-        await self.async_renew(seen=self._token)
+        await self.async_renew(serial, seen=self._token)
         return True
 
-    async def async_get_token(self) -> EnvoyToken:
-        """Return a usable token, obtaining one only when there is none."""
+    async def async_get_token(self, serial: str) -> EnvoyToken:
+        """Return a usable token for gateway ``serial``, obtaining one only when there is none.
+
+        :raises CredentialsRequired: no token and no Enlighten credentials.
+        :raises EnlightenError: the login failed, or the gate held it back.
+        """
         if self._token is not None and self.usable():
             return self._token
-        return await self.async_renew(seen=self._token)
+        return await self.async_renew(serial, seen=self._token)
 
-    async def async_renew(self, seen: EnvoyToken | None = None) -> EnvoyToken:
-        """Obtain a new token; concurrent callers share one Enlighten login.
+    async def async_renew(self, serial: str, seen: EnvoyToken | None = None) -> EnvoyToken:
+        """Obtain a new token for gateway ``serial``; concurrent callers share one login.
 
         ``seen`` is the token the caller found stale: when another caller has
         replaced it meanwhile, that replacement is returned without a login.
@@ -241,7 +250,7 @@ class TokenManager:
         if self._token is not None and seen is not None and self._token.raw != seen.raw:
             return self._token
         if self._inflight is None or self._inflight.done():
-            self._inflight = asyncio.get_running_loop().create_task(self._renew())
+            self._inflight = asyncio.get_running_loop().create_task(self._renew(serial))
         return await asyncio.shield(self._inflight)
 
     def cancel(self) -> None:
@@ -250,31 +259,33 @@ class TokenManager:
             self._inflight.cancel()
         self.on_change = None
 
-    def set_token(self, raw: str) -> EnvoyToken:
-        """Adopt a token the user pasted (or reauth produced)."""
+    def set_token(self, raw: str, serial: str | None) -> EnvoyToken:
+        """Adopt a token the user pasted for gateway ``serial``.
+
+        :raises InvalidToken: not an Envoy token, or one for another gateway.
+        """
         token = EnvoyToken.parse(raw)
-        token.check_serial(self.serial)
+        token.check_serial(serial)
         self._adopt(token)
         return token
 
     # -- the gate ------------------------------------------------------------------
-    async def _renew(self) -> EnvoyToken:
+    async def _renew(self, serial: str) -> EnvoyToken:
         await self._login_gate()
-        assert self._client
+        assert self._login
         assert self._username
         assert self._password
-        assert self.serial
         now = self._clock()
         self._record_attempt(now)
         _LOGGER.debug(
             "Logging in to Enlighten for gateway %s (%d logins in the last hour)",
-            self.serial,
+            serial,
             self.logins_within(_HOUR),
         )
         try:
-            raw = await self._client.async_obtain_token(self._username, self._password, self.serial)
+            raw = await self._login.async_obtain_token(self._username, self._password, serial)
             token = EnvoyToken.parse(raw)
-            token.check_serial(self.serial)
+            token.check_serial(serial)
         except EnlightenError as err:
             self._record_failure(err)
             raise
@@ -301,8 +312,8 @@ class TokenManager:
         if state.last_error is LoginFailure.UNAVAILABLE:
             if wait is not None and now < wait - CHECK_SLACK:
                 raise EnlightenUnavailable(f"Enlighten is down; next check at {wait:%H:%M:%S}")
-            assert self._client
-            if not await self._client.async_is_reachable():
+            assert self._login
+            if not await self._login.async_is_reachable():
                 self._record_outage(now)
                 raise EnlightenUnavailable("Enlighten still does not answer")
         elif state.last_error is not None and wait is not None and now < wait:

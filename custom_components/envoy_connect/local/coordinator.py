@@ -1,0 +1,99 @@
+"""Polls the gateway; decides what a firmware change means for the entry.
+
+What an api error means lives in ``outcomes``: an unreachable gateway or an
+Enlighten outage makes entities unavailable and is retried; only a verdict on
+the credentials starts reauth, with the reason the reauth form shows.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from homeassistant.const import CONF_SCAN_INTERVAL
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.util import dt as dt_util
+from pyenphase import EnvoyData
+
+from ..api import EnvoyConnectError, EnvoyGateway, GatewayCapabilities
+from ..const import DEFAULT_SCAN_INTERVAL, DOMAIN
+from ..outcomes import raise_for
+
+if TYPE_CHECKING:
+    from . import LocalConfigEntry
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class FirmwareChange:
+    """The gateway came back with other firmware."""
+
+    old: str
+    new: str
+    at: datetime
+
+
+class EnvoyCoordinator(DataUpdateCoordinator[EnvoyData]):
+    """One coordinator per gateway."""
+
+    config_entry: LocalConfigEntry
+
+    def __init__(self, hass: HomeAssistant, entry: LocalConfigEntry, gateway: EnvoyGateway) -> None:
+        """Poll ``gateway`` at the interval chosen in the options."""
+        super().__init__(
+            hass,
+            _LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} {entry.title}",
+            update_interval=timedelta(
+                seconds=entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
+            ),
+        )
+        self.gateway = gateway
+        #: What the entities were created for; a change after a firmware update reloads.
+        self.capabilities: GatewayCapabilities | None = None
+        #: The latest firmware change seen while running (for the event entity).
+        self.firmware_change: FirmwareChange | None = None
+
+    async def _async_setup(self) -> None:
+        """Read /info, authenticate and probe before the first refresh."""
+        try:
+            await self.gateway.async_connect()
+        except EnvoyConnectError as err:
+            raise_for(self.hass, self.config_entry, err, host=self.gateway.host)
+        self.capabilities = self.gateway.capabilities
+
+    async def _async_update_data(self) -> EnvoyData:
+        before = self.gateway.firmware
+        try:
+            return await self.gateway.async_update()
+        except EnvoyConnectError as err:
+            raise_for(self.hass, self.config_entry, err, host=self.gateway.host)
+        finally:
+            # Also when the new firmware refuses our credentials (5 -> 7).
+            if before and (after := self.gateway.firmware) and after != before:
+                self._firmware_changed(before, after)
+
+    @callback
+    def _firmware_changed(self, old: str, new: str) -> None:
+        """Show the new version on the device; reload only when the gateway offers other data."""
+        entry = self.config_entry
+        registry = dr.async_get(self.hass)
+        # Devices belong to one entry since HA 2026.8: look ours up by entry.
+        if device := registry.async_get_device_by_identifier(
+            (DOMAIN, str(entry.unique_id)), entry.entry_id
+        ):
+            registry.async_update_device(device.id, sw_version=new)
+        self.firmware_change = FirmwareChange(old, new, dt_util.utcnow())
+        # Tell the event entity now: a failed update (new firmware, other credentials)
+        # notifies no one, and a reload starts at once.
+        self.async_update_listeners()
+        now = self.gateway.capabilities
+        if now is not None and self.capabilities is not None and now != self.capabilities:
+            _LOGGER.info("Gateway %s offers other data after its update; reloading", entry.title)
+            self.hass.config_entries.async_schedule_reload(entry.entry_id)

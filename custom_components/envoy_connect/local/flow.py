@@ -1,0 +1,238 @@
+"""Config flow steps of a local gateway: add, discover, reconfigure, reauthenticate.
+
+Every path validates the same way before anything is saved (``form``); the
+token obtained on the way is stored, so the first start needs no cloud
+round-trip. The reauth steps come from the outcome table: one form per reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any
+
+import probatio as vol
+from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlowWithReload
+from homeassistant.const import (
+    CONF_HOST,
+    CONF_PASSWORD,
+    CONF_SCAN_INTERVAL,
+    CONF_TOKEN,
+    CONF_USERNAME,
+)
+from homeassistant.helpers.selector import NumberSelector, NumberSelectorConfig, NumberSelectorMode
+from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
+
+from ..const import CONF_AUTH_STATE, DEFAULT_SCAN_INTERVAL, MAX_SCAN_INTERVAL, MIN_SCAN_INTERVAL
+from ..outcomes import LOCAL_REAUTH_REASONS, MFA_ERROR
+from .form import TEXT, async_validate_with_errors, credentials_schema, token_schema
+
+
+def _gateway_schema(defaults: Mapping[str, Any]) -> vol.Schema:
+    return vol.Schema(
+        {vol.Required(CONF_HOST, default=defaults.get(CONF_HOST, vol.UNDEFINED)): TEXT}
+        | credentials_schema(defaults)
+    )
+
+
+def _keep_stored_secrets(
+    user_input: Mapping[str, Any], stored: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Blank secret fields mean "unchanged" when reconfiguring.
+
+    Secrets are never shown in a form, so a user who only changes the host leaves
+    them empty: keep the stored password (same username) and the stored token,
+    which also spares an Enlighten login.
+    """
+    merged = dict(user_input)
+    same_user = (merged.get(CONF_USERNAME) or None) == stored.get(CONF_USERNAME)
+    if merged.get(CONF_PASSWORD) or not same_user:
+        return merged  # new credentials: validate exactly those, never a stored token
+    if stored.get(CONF_PASSWORD):
+        merged[CONF_PASSWORD] = stored[CONF_PASSWORD]
+    if not merged.get(CONF_TOKEN):
+        merged[CONF_TOKEN] = (stored.get(CONF_AUTH_STATE) or {}).get("token")
+    return merged
+
+
+class LocalFlow(ConfigFlow):
+    """The local steps of the one Envoy Connect config flow."""
+
+    def __init__(self) -> None:
+        """Start with nothing discovered."""
+        super().__init__()
+        self._discovered_host: str | None = None
+        self._discovered_serial: str | None = None
+        self._mfa_input: dict[str, Any] = {}
+
+    async def async_step_local(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for host and credentials, validate, create the entry."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            result, errors = await self._async_validate_and_create(user_input)
+            if result is not None:
+                return result
+            if errors.get("base") == MFA_ERROR:
+                self._mfa_input = {
+                    CONF_HOST: user_input[CONF_HOST],
+                    CONF_USERNAME: user_input.get(CONF_USERNAME),
+                }
+                return await self.async_step_mfa_token()
+        defaults = user_input or {CONF_HOST: self._discovered_host}
+        return self.async_show_form(
+            step_id="local",
+            data_schema=_gateway_schema(defaults),
+            errors=errors,
+            description_placeholders={"serial": self._discovered_serial or ""},
+        )
+
+    async def async_step_mfa_token(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A multi-factor account: Enlighten gives us no token, so the user pastes one."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            result, errors = await self._async_validate_and_create(
+                {**self._mfa_input, **user_input}
+            )
+            if result is not None:
+                return result
+        return self.async_show_form(
+            step_id="mfa_token",
+            data_schema=vol.Schema(token_schema()),
+            errors=errors,
+            description_placeholders={"username": str(self._mfa_input.get(CONF_USERNAME))},
+        )
+
+    async def _async_validate_and_create(
+        self, user_input: dict[str, Any]
+    ) -> tuple[ConfigFlowResult | None, dict[str, str]]:
+        validated, errors = await async_validate_with_errors(
+            self.hass, user_input, self._discovered_serial
+        )
+        if validated is None:
+            return None, errors
+        await self.async_set_unique_id(validated.serial, raise_on_progress=False)
+        self._abort_if_unique_id_configured(updates={CONF_HOST: validated.data[CONF_HOST]})
+        return self.async_create_entry(title=f"Envoy {validated.serial}", data=validated.data), {}
+
+    async def async_step_zeroconf(self, discovery_info: ZeroconfServiceInfo) -> ConfigFlowResult:
+        """A gateway announced itself; a known one that moved gets its new address."""
+        if discovery_info.ip_address.version != 4:
+            return self.async_abort(reason="not_ipv4_address")
+        serial = discovery_info.properties.get("serialnum")
+        if not serial:
+            return self.async_abort(reason="no_serial")
+        await self.async_set_unique_id(serial)
+        self._abort_if_unique_id_configured(updates={CONF_HOST: discovery_info.host})
+        self._discovered_host = discovery_info.host
+        self._discovered_serial = serial
+        self.context["title_placeholders"] = {"name": f"Envoy {serial}"}
+        return await self.async_step_local()
+
+    async def _async_reconfigure_local(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the host or credentials of a gateway."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            validated, errors = await async_validate_with_errors(
+                self.hass, _keep_stored_secrets(user_input, entry.data), entry.unique_id
+            )
+            if validated:
+                await self.async_set_unique_id(validated.serial)
+                self._abort_if_unique_id_mismatch(reason="wrong_gateway")
+                return self.async_update_reload_and_abort(entry, data=validated.data)
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=_gateway_schema(user_input or entry.data),
+            errors=errors,
+        )
+
+    async def _async_start_local_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """Credentials stopped working: open the form that explains why."""
+        reason = str(entry_data.get("reauth_reason") or "token_rejected")
+        if reason not in LOCAL_REAUTH_REASONS:
+            reason = "token_rejected"
+        return await self._async_reauth_form(reason, None)
+
+    async def _async_reauth_form(
+        self, reason: str, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        """New Enlighten credentials or a pasted token, validated before saving.
+
+        A multi-factor account can only paste a token, so its form asks for
+        nothing else, and typed credentials of such an account lead there.
+        """
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            # The token-only form keeps the stored username (for the next form's pre-fill).
+            known = {CONF_HOST: entry.data[CONF_HOST], CONF_USERNAME: entry.data.get(CONF_USERNAME)}
+            validated, errors = await async_validate_with_errors(
+                self.hass, {**known, **user_input}, entry.unique_id
+            )
+            if validated:
+                await self.async_set_unique_id(validated.serial)
+                self._abort_if_unique_id_mismatch(reason="wrong_gateway")
+                return self.async_update_reload_and_abort(entry, data=validated.data)
+            if errors.get("base") == MFA_ERROR:
+                reason, user_input, errors = "mfa_token_required", None, {}
+        schema = (
+            token_schema()
+            if reason == "mfa_token_required"
+            else credentials_schema(user_input or entry.data)
+        )
+        return self.async_show_form(
+            step_id=f"reauth_{reason}",
+            data_schema=vol.Schema(schema),
+            errors=errors,
+            description_placeholders={
+                "host": entry.data[CONF_HOST],
+                "username": str(entry.data.get(CONF_USERNAME) or ""),
+            },
+        )
+
+
+type _Step = Callable[[LocalFlow, dict[str, Any] | None], Coroutine[Any, Any, ConfigFlowResult]]
+
+
+def _reauth_step(reason: str) -> _Step:
+    async def step(flow: LocalFlow, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        return await flow._async_reauth_form(reason, user_input)  # noqa: SLF001
+
+    step.__doc__ = f"The reauth form that explains {reason!r}."
+    return step
+
+
+# One step per reason of the outcome table, so each form carries its own explanation.
+for _reason in LOCAL_REAUTH_REASONS:
+    setattr(LocalFlow, f"async_step_reauth_{_reason}", _reauth_step(_reason))
+
+
+class LocalOptionsFlow(OptionsFlowWithReload):
+    """Polling interval; the entry reloads when it changes."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show and save the options."""
+        if user_input is not None:
+            return self.async_create_entry(
+                data={CONF_SCAN_INTERVAL: int(user_input[CONF_SCAN_INTERVAL])}
+            )
+        current = self.config_entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
+        return self.async_show_form(
+            step_id="init",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_SCAN_INTERVAL, default=current): NumberSelector(
+                        NumberSelectorConfig(
+                            min=MIN_SCAN_INTERVAL,
+                            max=MAX_SCAN_INTERVAL,
+                            step=1,
+                            unit_of_measurement="s",
+                            mode=NumberSelectorMode.BOX,
+                        )
+                    )
+                }
+            ),
+        )

@@ -1,0 +1,99 @@
+"""A gateway, its token manager and its HTTP session, built from Home Assistant's helpers.
+
+Two kinds of sessions, on purpose: the gateway serves a self-signed
+certificate, so each gateway gets a session of its own that skips TLS
+verification; Enlighten requests keep full verification on HA's shared session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.aiohttp_client import (
+    async_create_clientsession,
+    async_get_clientsession,
+)
+
+from ..api import (
+    LOCAL_ACCOUNTS,
+    AuthState,
+    EnlightenLogin,
+    EnvoyGateway,
+    ResponseLog,
+    TokenManager,
+)
+from ..const import CONF_AUTH_STATE
+from ..endpoints import enlighten_endpoints
+
+
+def token_manager(
+    hass: HomeAssistant,
+    data: Mapping[str, Any],
+    on_change: Callable[[AuthState], None] | None = None,
+) -> TokenManager:
+    """Token manager for the entry data (or flow input shaped the same way).
+
+    The gateway's own digest accounts are never sent to Enlighten: after an
+    update to firmware 7 they must lead to "Enlighten needed", not a rejection.
+    """
+    username = data.get(CONF_USERNAME)
+    cloud_login = username not in LOCAL_ACCOUNTS
+    return TokenManager(
+        login=EnlightenLogin(async_get_clientsession(hass), enlighten_endpoints()),
+        username=username if cloud_login else None,
+        password=data.get(CONF_PASSWORD) if cloud_login else None,
+        state=AuthState.from_dict(data.get(CONF_AUTH_STATE)),
+        on_change=on_change,
+    )
+
+
+def build_gateway(
+    hass: HomeAssistant,
+    data: Mapping[str, Any],
+    tokens: TokenManager,
+    *,
+    expected_serial: str | None,
+    for_entry: bool,
+) -> EnvoyGateway:
+    """The gateway at ``data[CONF_HOST]``, on a session of its own.
+
+    The session skips TLS verification and allows cookies for IP hosts; its
+    trace hook lets the gateway read the statuses pyenphase does not report.
+    An entry's session is detached by HA on unload; a flow detaches its own.
+    """
+    responses = ResponseLog()
+    session = async_create_clientsession(
+        hass,
+        verify_ssl=False,
+        auto_cleanup=for_entry,
+        cookie_jar=aiohttp.CookieJar(unsafe=True),
+        trace_configs=[responses.trace_config],
+    )
+    return EnvoyGateway(
+        data[CONF_HOST],
+        session,
+        tokens,
+        responses=responses,
+        expected_serial=expected_serial,
+        username=data.get(CONF_USERNAME),
+        password=data.get(CONF_PASSWORD),
+    )
+
+
+@asynccontextmanager
+async def flow_gateway(
+    hass: HomeAssistant, data: Mapping[str, Any], *, expected_serial: str | None
+) -> AsyncIterator[EnvoyGateway]:
+    """A gateway for one validation in a flow; its login and session end with it."""
+    tokens = token_manager(hass, data)
+    gateway = build_gateway(hass, data, tokens, expected_serial=expected_serial, for_entry=False)
+    try:
+        yield gateway
+    finally:
+        tokens.cancel()
+        gateway.session.detach()

@@ -1,0 +1,146 @@
+"""What each api error means to Home Assistant: one table for every flow and coordinator.
+
+The product's promise reads off this table: a gateway or a cloud that does not
+answer only makes entities unavailable until it answers again (``update``);
+only a verdict on the credentials asks the user (``reauth``, with the reason
+the reauth form explains). Adding an error kind is one row and its strings;
+``tests/test_outcomes.py`` checks that every row has them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    ImplementationUnavailableError,
+    OAuth2TokenRequestBaseError,
+    OAuth2TokenRequestReauthError,
+)
+from homeassistant.helpers.update_coordinator import UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from . import issues
+from .api import (
+    CloudApiKeyRejected,
+    CloudAuthRejected,
+    CloudNoData,
+    CloudRateLimited,
+    CloudSystemForbidden,
+    CloudUnavailable,
+    CredentialsRequired,
+    EnlightenMfaRequired,
+    EnlightenRejected,
+    EnlightenUnavailable,
+    EnvoyTokenRejected,
+    GatewayAuthRejected,
+    GatewayMismatch,
+    GatewayUnreachable,
+    InvalidToken,
+    LoginThrottled,
+)
+from .const import DOMAIN
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What Home Assistant does with one kind of error."""
+
+    #: Error key of the forms (config flow, reauth, reconfigure, repair fix flows).
+    form_error: str
+    #: Reauth reason, when only the user can fix it: the reauth form explains it,
+    #: and the exception ``reauth_<reason>`` says it. None: not the user's to fix.
+    reauth: str | None = None
+    #: Translation key of the UpdateFailed message while it lasts (no reauth).
+    update: str | None = None
+    #: Repair issue kept open while it lasts.
+    repair: str | None = None
+
+
+#: The error key after which a local flow switches to the token-only form.
+MFA_ERROR = "mfa_required"
+
+OUTCOMES: dict[type[Exception], Outcome] = {
+    # -- the gateway (local mode) -------------------------------------------------
+    GatewayUnreachable: Outcome("cannot_connect", update="cannot_connect"),
+    GatewayMismatch: Outcome("wrong_gateway", update="wrong_gateway"),
+    GatewayAuthRejected: Outcome("invalid_auth", reauth="credentials_rejected"),
+    EnvoyTokenRejected: Outcome("invalid_auth", reauth="token_rejected"),
+    InvalidToken: Outcome("invalid_token", reauth="token_rejected"),
+    CredentialsRequired: Outcome("credentials_required", reauth="firmware_needs_enlighten"),
+    # -- the Enlighten login (local mode's tokens) ------------------------------------
+    EnlightenUnavailable: Outcome("enlighten_unavailable", update="enlighten_unavailable"),
+    LoginThrottled: Outcome("login_throttled", update="login_throttled"),
+    EnlightenRejected: Outcome("invalid_auth", reauth="credentials_rejected"),
+    EnlightenMfaRequired: Outcome(MFA_ERROR, reauth="mfa_token_required"),
+    # -- the Systems API (cloud mode) --------------------------------------------------
+    CloudUnavailable: Outcome("cloud_unavailable", update="cloud_unavailable"),
+    CloudNoData: Outcome("cloud_unavailable", update="cloud_unavailable"),
+    CloudRateLimited: Outcome("rate_limited", update="rate_limited"),
+    CloudApiKeyRejected: Outcome(
+        "invalid_api_key", update="api_key_rejected", repair=issues.API_KEY_REJECTED
+    ),
+    CloudAuthRejected: Outcome("cloud_auth_rejected", reauth="cloud_auth_rejected"),
+    CloudSystemForbidden: Outcome("cloud_auth_rejected", reauth="cloud_system_forbidden"),
+    # HA's OAuth2 session: a refused refresh is a verdict, anything else an outage.
+    OAuth2TokenRequestReauthError: Outcome("cloud_auth_rejected", reauth="cloud_auth_rejected"),
+    OAuth2TokenRequestBaseError: Outcome("cloud_unavailable", update="cloud_unavailable"),
+    ImplementationUnavailableError: Outcome("cloud_unavailable", update="cloud_unavailable"),
+}
+#: Anything else: a bug or a surprise, logged with its traceback once.
+UNKNOWN = Outcome("unknown", update="unexpected_error")
+
+#: Local reauth reasons, each a step of its own (``reauth_<reason>``) with its text.
+LOCAL_REAUTH_REASONS: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        o.reauth for o in OUTCOMES.values() if o.reauth and not o.reauth.startswith("cloud_")
+    )
+)
+
+
+def outcome_of(err: BaseException) -> Outcome:
+    """The row for ``err``: its own class, else the nearest base class in the table."""
+    for kind in type(err).__mro__:
+        if (found := OUTCOMES.get(kind)) is not None:
+            return found
+    return UNKNOWN
+
+
+def form_error(err: Exception, context: str) -> dict[str, str]:
+    """Form errors for ``err``; an unexpected error is logged with its traceback."""
+    found = outcome_of(err)
+    if found is UNKNOWN:
+        _LOGGER.exception("Unexpected error while %s", context)
+    return {"base": found.form_error}
+
+
+def raise_for(
+    hass: HomeAssistant, entry: ConfigEntry[Any], err: Exception, **placeholders: str
+) -> NoReturn:
+    """Raise what a coordinator raises for ``err``: reauth, or UpdateFailed (and its repair)."""
+    found = outcome_of(err)
+    if found.reauth is not None:
+        entry.async_start_reauth(hass, data={"reauth_reason": found.reauth})
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key=f"reauth_{found.reauth}"
+        ) from err
+    if found.repair is not None:
+        issues.async_show_problem(hass, entry, found.repair)
+    if isinstance(err, LoginThrottled):
+        placeholders["until"] = dt_util.as_local(err.retry_at).strftime("%H:%M")
+    raise UpdateFailed(
+        translation_domain=DOMAIN,
+        translation_key=found.update,
+        translation_placeholders={"error": type(err).__name__, **placeholders},
+    ) from err
+
+
+def reauth_reason(err: Exception) -> str | None:
+    """The reauth reason for ``err``, or None when it is not the user's to fix."""
+    return outcome_of(err).reauth

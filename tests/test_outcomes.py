@@ -1,0 +1,92 @@
+"""The outcome table: every row has its strings, and the verdicts keep the promise."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from homeassistant.exceptions import HomeAssistantError
+
+from custom_components.envoy_connect import api
+from custom_components.envoy_connect.outcomes import (
+    LOCAL_REAUTH_REASONS,
+    OUTCOMES,
+    UNKNOWN,
+    outcome_of,
+)
+
+STRINGS = json.loads(
+    (Path(__file__).parents[1] / "custom_components/envoy_connect/strings.json").read_text()
+)
+EN = json.loads(
+    (Path(__file__).parents[1] / "custom_components/envoy_connect/translations/en.json").read_text()
+)
+ROWS = [*OUTCOMES.items(), (Exception, UNKNOWN)]
+
+
+def test_english_is_strings_json() -> None:
+    """HA loads translations/en.json; strings.json is the source it must equal."""
+    assert EN == STRINGS
+
+
+@pytest.mark.parametrize(("kind", "outcome"), ROWS, ids=lambda v: getattr(v, "__name__", ""))
+def test_every_row_has_its_strings(kind: type[Exception], outcome: object) -> None:
+    row = OUTCOMES.get(kind, UNKNOWN)
+    assert row.form_error in STRINGS["config"]["error"]
+    if not issubclass(kind, (api.CloudError, HomeAssistantError)):
+        # Local errors can also meet the user in the token repairs' credentials form.
+        for issue in ("token_expiring", "token_short_lived"):
+            assert row.form_error in STRINGS["issues"][issue]["fix_flow"]["error"]
+    # Each error is either the user's to fix (reauth) or waited out (update), never both.
+    assert (row.reauth is None) != (row.update is None)
+    if row.reauth is not None:
+        assert f"reauth_{row.reauth}" in STRINGS["exceptions"]
+    if row.update is not None:
+        assert row.update in STRINGS["exceptions"]
+    if row.repair is not None:
+        assert row.repair in STRINGS["issues"]
+
+
+@pytest.mark.parametrize("reason", LOCAL_REAUTH_REASONS)
+def test_every_local_reauth_reason_has_its_form(reason: str) -> None:
+    step = STRINGS["config"]["step"][f"reauth_{reason}"]
+    assert step["title"]
+    assert step["description"]
+
+
+@pytest.mark.parametrize(
+    "err",
+    [
+        api.GatewayUnreachable("x"),
+        api.EnlightenUnavailable("x"),
+        api.CloudUnavailable("x"),
+        api.CloudRateLimited("x", monthly=False),
+        api.LoginThrottled("x", retry_at=None),  # type: ignore[arg-type]
+    ],
+    ids=type,
+)
+def test_an_outage_is_never_a_prompt(err: Exception) -> None:
+    assert outcome_of(err).reauth is None
+
+
+@pytest.mark.parametrize(
+    "err",
+    [api.EnlightenRejected("x"), api.EnvoyTokenRejected("x"), api.CloudAuthRejected("x")],
+    ids=type,
+)
+def test_a_verdict_asks_the_user(err: Exception) -> None:
+    assert outcome_of(err).reauth is not None
+
+
+def test_every_api_error_has_a_row() -> None:
+    """A new error class in api/errors.py must be given a meaning here."""
+    classes = [
+        value
+        for value in vars(api.errors).values()
+        if isinstance(value, type) and issubclass(value, api.EnvoyConnectError)
+    ]
+    bases = {api.EnvoyConnectError, api.EnlightenError, api.CloudError}
+    for kind in classes:
+        if kind not in bases:
+            assert kind in OUTCOMES, kind.__name__
