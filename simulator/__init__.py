@@ -8,13 +8,18 @@ from .enlighten import EnlightenAccount, EnlightenSimulator
 from .envoy import EnvoySimulator, NetworkMode
 from .harness import SimulatorHarness
 from .profiles import PROFILES, Profile
+from .replay import CAPTURES_DIR, Capture, ReplayEnvoy, capture_names
 
 __all__ = [
+    "CAPTURES_DIR",
     "PROFILES",
+    "Capture",
     "EnlightenAccount",
     "EnlightenSimulator",
     "EnvoySimulator",
     "NetworkMode",
     "Profile",
+    "ReplayEnvoy",
     "SimulatorHarness",
+    "capture_names",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -23,6 +24,7 @@ from .enphase_api import (
 )
 from .envoy import EnvoySimulator, NetworkMode, legacy_passwords
 from .profiles import PROFILES
+from .replay import CAPTURES_DIR, ReplayEnvoy, capture_names
 
 DEMO_OWNER = ("owner@example.com", "demo-owner-password")
 DEMO_INSTALLER = ("installer@example.com", "demo-installer-password")
@@ -43,19 +45,42 @@ DEMO_SYSTEMS = (
 NEIGHBOUR_SYSTEM = CloudSystem(4_200_001, "Neighbour (simulated)", modules=12, size_w=4_200)
 
 
+#: Control actions only a replay gateway has.
+_REPLAY_ACTIONS = {"refuse_writes", "accept_writes", "writes", "clear_writes", "reset_state"}
+
+
 class SimulatorHarness:
     """The whole simulated world: Enlighten plus the requested gateways."""
 
-    def __init__(self, profiles: list[str] | None = None, host: str = "127.0.0.1") -> None:
-        """Prepare (not start) the cloud and one gateway per profile name."""
+    def __init__(
+        self,
+        profiles: list[str] | None = None,
+        host: str = "127.0.0.1",
+        captures: list[str] | None = None,
+        captures_dir: Path = CAPTURES_DIR,
+    ) -> None:
+        """Prepare (not start) the cloud, one gateway per profile and one per capture.
+
+        ``profiles`` names synthetic profiles (None: all of them, ``[]``: none). ``captures``
+        names capture folders in ``captures_dir`` to replay (``["all"]``: every one), each
+        registered in ``envoys`` under its folder name.
+        """
         self.host = host
         self.cloud = EnlightenSimulator()
-        self.envoys = {
+        self.envoys: dict[str, EnvoySimulator] = {
             name: EnvoySimulator(
                 PROFILES[name], self.cloud.public_key, host, lambda: self.cloud.issued_tokens
             )
-            for name in (profiles or list(PROFILES))
+            for name in (list(PROFILES) if profiles is None else profiles)
         }
+        if captures == ["all"]:
+            captures = capture_names(captures_dir)
+        for name in captures or []:
+            if name in self.envoys:
+                raise ValueError(f"capture {name!r} clashes with a profile of that name")
+            self.envoys[name] = ReplayEnvoy(
+                name, self.cloud.public_key, host, lambda: self.cloud.issued_tokens, captures_dir
+            )
         serials = {envoy.profile.serial for envoy in self.envoys.values()}
         self.cloud.add_account(EnlightenAccount(*DEMO_OWNER, kind="owner", serials=set(serials)))
         self.cloud.add_account(
@@ -108,26 +133,7 @@ class SimulatorHarness:
                 "installer": {"username": DEMO_INSTALLER[0], "password": DEMO_INSTALLER[1]},
                 "mfa": {"username": DEMO_MFA[0], "password": DEMO_MFA[1]},
             },
-            "envoys": {
-                name: {
-                    "host": envoy.address,
-                    "serial": envoy.profile.serial,
-                    "firmware": envoy.profile.firmware,
-                    "scheme": envoy.scheme,
-                    "mode": envoy.mode.value,
-                    "readings": {
-                        "production_w": envoy.readings.production_w,
-                        "battery_soc": envoy.readings.battery_soc,
-                        "inverters": len(envoy.readings.inverter_watts),
-                    },
-                    "local_accounts": (
-                        {}
-                        if envoy.profile.uses_token_auth
-                        else legacy_passwords(envoy.profile.serial)
-                    ),
-                }
-                for name, envoy in self.envoys.items()
-            },
+            "envoys": {name: self._describe_envoy(envoy) for name, envoy in self.envoys.items()},
             "cloud_api": {
                 "authorize_url": f"{self.cloud_url}/oauth/authorize",
                 "token_url": f"{self.cloud_url}/oauth/token",
@@ -142,6 +148,36 @@ class SimulatorHarness:
                 **{name: dict(envoy.requests) for name, envoy in self.envoys.items()},
             },
         }
+
+    @staticmethod
+    def _describe_envoy(envoy: EnvoySimulator) -> dict[str, Any]:
+        described: dict[str, Any] = {
+            "host": envoy.address,
+            "serial": envoy.profile.serial,
+            "firmware": envoy.profile.firmware,
+            "scheme": envoy.scheme,
+            "mode": envoy.mode.value,
+        }
+        if isinstance(envoy, ReplayEnvoy):
+            described["replay"] = {
+                "capture": envoy.capture.name,
+                "recorded_firmware": envoy.capture.firmware,
+                "writes": len(envoy.writes),
+                "refused_writes": {
+                    path: {"status": refusal.status, "remaining": refusal.remaining}
+                    for path, refusal in envoy.refusals.items()
+                },
+            }
+        else:
+            described["readings"] = {
+                "production_w": envoy.readings.production_w,
+                "battery_soc": envoy.readings.battery_soc,
+                "inverters": len(envoy.readings.inverter_watts),
+            }
+        described["local_accounts"] = (
+            {} if envoy.profile.uses_token_auth else legacy_passwords(envoy.profile.serial)
+        )
+        return described
 
     # -- HTTP control API ---------------------------------------------------------
     def _add_control_routes(self, app: web.Application) -> None:
@@ -158,12 +194,20 @@ class SimulatorHarness:
         if envoy is None:
             raise web.HTTPNotFound(text="unknown profile")
         body = await request.json() if request.can_read_body else {}
-        match request.match_info["action"]:
+        action = request.match_info["action"]
+        if action in _REPLAY_ACTIONS:
+            if not isinstance(envoy, ReplayEnvoy):
+                raise web.HTTPBadRequest(text="not a replay gateway")
+            return self._replay_action(envoy, action, body) or await self._state(request)
+        match action:
             case "firmware":
                 hardware = {
                     k: body[k] for k in ("battery_count", "enpower", "metered") if k in body
                 }
-                await envoy.set_firmware(str(body["firmware"]), **hardware)
+                try:
+                    await envoy.set_firmware(str(body["firmware"]), **hardware)
+                except ValueError as err:
+                    raise web.HTTPBadRequest(text=str(err)) from err
             case "mode":
                 await envoy.set_mode(NetworkMode(body["mode"]))
             case "reboot":
@@ -179,6 +223,29 @@ class SimulatorHarness:
             case _:
                 raise web.HTTPNotFound(text="unknown action")
         return await self._state(request)
+
+    @staticmethod
+    def _replay_action(
+        envoy: ReplayEnvoy, action: str, body: dict[str, Any]
+    ) -> web.Response | None:
+        """Write-side controls of a replay gateway; a response, or None for the state."""
+        match action:
+            case "refuse_writes":
+                times = body.get("times")
+                envoy.refuse_writes(
+                    str(body["path"]),
+                    int(body.get("status", 401)),
+                    None if times is None else int(times),
+                )
+            case "accept_writes":
+                envoy.accept_writes(body.get("path"))
+            case "writes":
+                return web.json_response({"writes": [w.as_dict() for w in envoy.writes]})
+            case "clear_writes":
+                envoy.clear_writes()
+            case "reset_state":
+                envoy.reset_state()
+        return None
 
     async def _cloud_action(self, request: web.Request) -> web.Response:
         body = await request.json() if request.can_read_body else {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Generator
 from datetime import timedelta
 from typing import Any
-from unittest.mock import patch
+from unittest.mock import PropertyMock, patch
 
 import aiohttp
 import pytest
@@ -49,6 +49,17 @@ def no_retry_waits() -> Generator[None]:
         yield
     for fn, wait in zip(retried, saved, strict=True):
         fn.retry.wait = wait  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Generator[None]:
+    """Create every entity enabled, also those a user must switch on (HA core's fixture)."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        new_callable=PropertyMock,
+        return_value=True,
+    ):
+        yield
 
 
 @pytest.fixture

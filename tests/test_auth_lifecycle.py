@@ -107,7 +107,7 @@ async def test_installer_token_48h(
     for _ in range(48 * 4):
         await poll(hass, freezer, 15 * 60)
         assert _ok(entry)
-        assert sensor_state(hass, "202400013579_current_power_production") not in (
+        assert sensor_state(hass, "202400013579_production") not in (
             None,
             "unavailable",
         )

@@ -38,8 +38,13 @@ def test_every_row_has_its_strings(kind: type[Exception], outcome: object) -> No
         # Local errors can also meet the user in the token repairs' credentials form.
         for issue in ("token_expiring", "token_short_lived"):
             assert row.form_error in STRINGS["issues"][issue]["fix_flow"]["error"]
-    # Each error is either the user's to fix (reauth) or waited out (update), never both.
-    assert (row.reauth is None) != (row.update is None)
+    # Each error is either the user's to fix (reauth) or waited out (update), never both;
+    # an error only writes can meet is shown to the user at once (action).
+    assert (row.reauth is None) != (row.update is None) or (
+        row.reauth is None and row.update is None and row.action is not None
+    )
+    if row.action is not None:
+        assert row.action in STRINGS["exceptions"]
     if row.reauth is not None:
         assert f"reauth_{row.reauth}" in STRINGS["exceptions"]
     if row.update is not None:
@@ -86,7 +91,7 @@ def test_every_api_error_has_a_row() -> None:
         for value in vars(api.errors).values()
         if isinstance(value, type) and issubclass(value, api.EnvoyConnectError)
     ]
-    bases = {api.EnvoyConnectError, api.EnlightenError, api.CloudError}
+    bases = {api.EnvoyConnectError, api.EnlightenError, api.CloudError, api.WriteRefused}
     for kind in classes:
         if kind not in bases:
             assert kind in OUTCOMES, kind.__name__

@@ -127,7 +127,7 @@ async def test_firmware_7_to_8(
     assert _device_firmware(hass, entry) == "8.2.4286"
     assert sensor_state(hass, "122300067890_battery_level") == str(envoy.readings.battery_soc)
     for battery in envoy.readings.batteries:
-        assert sensor_state(hass, f"{battery.serial}_battery_level") == str(battery.soc)
+        assert sensor_state(hass, f"{battery.serial}_soc") == str(battery.soc)
     assert sim.cloud.login_count == logins
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert caplog.text.count("firmware changed from 7.6.175 to 8.2.4286") == 1
@@ -191,9 +191,7 @@ async def test_firmware_5_to_7(
     assert entry.state is ConfigEntryState.LOADED
     assert _ok(entry)
     assert entry.data[CONF_USERNAME] == DEMO_OWNER[0]
-    assert sensor_state(hass, "121900012345_current_power_production") == str(
-        envoy.readings.production_w / 1000
-    )
+    assert sensor_state(hass, "121900012345_production") == str(envoy.readings.production_w / 1000)
     assert sensor_state(hass, "121900012345_token_expiry") not in (None, "unavailable")
 
 
@@ -207,13 +205,13 @@ async def test_firmware_update_outage(
         await envoy.set_mode(mode)
         await poll(hass, freezer)
         assert not _ok(entry)
-        assert sensor_state(hass, "202400013579_current_power_production") == "unavailable"
+        assert sensor_state(hass, "202400013579_production") == "unavailable"
     await envoy.set_firmware("8.3.5167")
     await envoy.set_mode(NetworkMode.ONLINE)
     await poll(hass, freezer)
     assert _ok(entry)
     assert _device_firmware(hass, entry) == "8.3.5167"
-    assert sensor_state(hass, "202400013579_current_power_production") not in (
+    assert sensor_state(hass, "202400013579_production") not in (
         None,
         "unavailable",
     )

@@ -28,42 +28,39 @@ def _unique_ids(hass: HomeAssistant, entry_id: str) -> set[str]:
 
 
 @pytest.mark.parametrize("profile", ["legacy", "metered", "battery"])
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_gateway_values(hass: HomeAssistant, sim: SimulatorHarness, profile: str) -> None:
     entry = await setup_profile(hass, sim, profile)
     envoy = sim.envoys[profile]
     r = envoy.readings
     serial = envoy.profile.serial
     # Energy is reported in Wh and suggested in kWh/MWh: compare in those units.
-    assert float(_state(hass, f"{serial}_current_power_production")) == pytest.approx(
-        r.production_w / 1000
-    )
-    assert float(_state(hass, f"{serial}_daily_energy_production")) == pytest.approx(
+    assert float(_state(hass, f"{serial}_production")) == pytest.approx(r.production_w / 1000)
+    assert float(_state(hass, f"{serial}_daily_production")) == pytest.approx(
         r.production_wh_today / 1000
     )
-    assert float(_state(hass, f"{serial}_lifetime_energy_production")) == pytest.approx(
+    assert float(_state(hass, f"{serial}_lifetime_production")) == pytest.approx(
         r.production_wh_lifetime / 1_000_000
     )
     for inverter, watts in r.inverter_watts.items():
         assert float(_state(hass, f"{inverter}_inverter_power")) == watts
     ids = _unique_ids(hass, entry.entry_id)
     if envoy.profile.metered:
-        assert float(_state(hass, f"{serial}_current_power_consumption")) == pytest.approx(
-            r.consumption_w / 1000
-        )
-        assert float(_state(hass, f"{serial}_net_power_consumption")) == pytest.approx(
+        assert float(_state(hass, f"{serial}_consumption")) == pytest.approx(r.consumption_w / 1000)
+        assert float(_state(hass, f"{serial}_balanced_net_consumption")) == pytest.approx(
             r.net_consumption_w / 1000
         )
-        assert float(_state(hass, f"{serial}_lifetime_grid_import")) == pytest.approx(
+        assert float(_state(hass, f"{serial}_lifetime_net_consumption")) == pytest.approx(
             r.consumption_wh_lifetime / 1_000_000
         )
     else:
-        assert f"{serial}_current_power_consumption" not in ids
+        assert f"{serial}_consumption" not in ids
         assert f"{serial}_token_expiry" not in ids
     if envoy.profile.battery_count:
         assert float(_state(hass, f"{serial}_battery_level")) == r.battery_soc
         for battery in r.batteries:
-            assert float(_state(hass, f"{battery.serial}_battery_level")) == battery.soc
-            assert float(_state(hass, f"{battery.serial}_battery_power")) == battery.real_power_w
+            assert float(_state(hass, f"{battery.serial}_soc")) == battery.soc
+            assert float(_state(hass, f"{battery.serial}_real_power_mw")) == battery.real_power_w
     else:
         assert f"{serial}_battery_level" not in ids
 
@@ -76,9 +73,21 @@ async def test_devices_and_linking(hass: HomeAssistant, sim: SimulatorHarness) -
         (DOMAIN, sim.envoys["battery"].profile.serial), entry.entry_id
     )
     assert gateway is not None
-    children = [d for d in devices if d.via_device_id == gateway.id]
+    children = {
+        value for d in devices if d.via_device_id == gateway.id for _, value in d.identifiers
+    }
     r = sim.envoys["battery"].readings
-    assert len(children) == len(r.inverter_watts) + len(r.batteries)
+    serial = sim.envoys["battery"].profile.serial
+    # Every inverter and battery, the IQ System Controller and its relay: all linked.
+    enpower = entry.runtime_data.coordinator.data.enpower
+    assert enpower is not None
+    assert children == {
+        *r.inverter_watts,
+        *(b.serial for b in r.batteries),
+        enpower.serial_number,
+        f"{serial}_relay_NC1",
+    }
+    assert len(devices) == len(children) + 1
 
 
 async def test_token_expiry_sensor(hass: HomeAssistant, sim: SimulatorHarness) -> None:

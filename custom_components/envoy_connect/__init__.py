@@ -18,8 +18,20 @@ from . import issues
 from .cloud import async_setup_cloud_entry
 from .const import DOMAIN, is_cloud_entry_data
 from .local import async_setup_local_entry
+from .migrate import async_migrate_entry
 
-LOCAL_PLATFORMS: list[Platform] = [Platform.EVENT, Platform.SENSOR]
+__all__ = ["async_migrate_entry"]
+
+LOCAL_PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.EVENT,
+    Platform.NUMBER,
+    Platform.SELECT,
+    Platform.SENSOR,
+    Platform.SWITCH,
+    Platform.TIME,
+]
 CLOUD_PLATFORMS: list[Platform] = [Platform.SENSOR]
 
 

@@ -22,7 +22,7 @@ class EnvoyConnectConfigFlow(LocalFlow, CloudFlow, domain=DOMAIN):
 
     DOMAIN = DOMAIN
     VERSION = 1
-    MINOR_VERSION = 1
+    MINOR_VERSION = 2
 
     @staticmethod
     @callback

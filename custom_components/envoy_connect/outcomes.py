@@ -40,8 +40,13 @@ from .api import (
     GatewayAuthRejected,
     GatewayMismatch,
     GatewayUnreachable,
+    GatewayUnsupported,
     InvalidToken,
     LoginThrottled,
+    WriteForbidden,
+    WriteNeedsInstaller,
+    WriteRejected,
+    WriteUnsupported,
 )
 from .const import DOMAIN
 
@@ -61,6 +66,8 @@ class Outcome:
     update: str | None = None
     #: Repair issue kept open while it lasts.
     repair: str | None = None
+    #: Translation key of the error a control shows when a write fails this way.
+    action: str | None = None
 
 
 #: The error key after which a local flow switches to the token-only form.
@@ -68,12 +75,20 @@ MFA_ERROR = "mfa_required"
 
 OUTCOMES: dict[type[Exception], Outcome] = {
     # -- the gateway (local mode) -------------------------------------------------
-    GatewayUnreachable: Outcome("cannot_connect", update="cannot_connect"),
+    GatewayUnreachable: Outcome(
+        "cannot_connect", update="cannot_connect", action="write_unreachable"
+    ),
     GatewayMismatch: Outcome("wrong_gateway", update="wrong_gateway"),
+    GatewayUnsupported: Outcome("unsupported_firmware", update="unsupported_firmware"),
     GatewayAuthRejected: Outcome("invalid_auth", reauth="credentials_rejected"),
     EnvoyTokenRejected: Outcome("invalid_auth", reauth="token_rejected"),
     InvalidToken: Outcome("invalid_token", reauth="token_rejected"),
     CredentialsRequired: Outcome("credentials_required", reauth="firmware_needs_enlighten"),
+    # -- writes (controls): the user sees why at once; nothing is retried ------------------
+    WriteNeedsInstaller: Outcome("unknown", action="write_needs_installer"),
+    WriteForbidden: Outcome("unknown", action="write_forbidden"),
+    WriteRejected: Outcome("unknown", action="write_rejected"),
+    WriteUnsupported: Outcome("unknown", action="write_unsupported"),
     # -- the Enlighten login (local mode's tokens) ------------------------------------
     EnlightenUnavailable: Outcome("enlighten_unavailable", update="enlighten_unavailable"),
     LoginThrottled: Outcome("login_throttled", update="login_throttled"),
@@ -94,7 +109,7 @@ OUTCOMES: dict[type[Exception], Outcome] = {
     ImplementationUnavailableError: Outcome("cloud_unavailable", update="cloud_unavailable"),
 }
 #: Anything else: a bug or a surprise, logged with its traceback once.
-UNKNOWN = Outcome("unknown", update="unexpected_error")
+UNKNOWN = Outcome("unknown", update="unexpected_error", action="write_failed")
 
 #: Local reauth reasons, each a step of its own (``reauth_<reason>``) with its text.
 LOCAL_REAUTH_REASONS: tuple[str, ...] = tuple(

@@ -29,9 +29,15 @@ from .errors import (
     GatewayAuthRejected,
     GatewayMismatch,
     GatewayUnreachable,
+    GatewayUnsupported,
     InvalidToken,
     LoginFailure,
     LoginThrottled,
+    WriteForbidden,
+    WriteNeedsInstaller,
+    WriteRefused,
+    WriteRejected,
+    WriteUnsupported,
 )
 from .gateway import LOCAL_ACCOUNTS, EnvoyGateway, GatewayCapabilities
 from .http import ResponseLog
@@ -70,6 +76,7 @@ __all__ = [
     "GatewayCapabilities",
     "GatewayMismatch",
     "GatewayUnreachable",
+    "GatewayUnsupported",
     "Interval",
     "InvalidToken",
     "LoginFailure",
@@ -79,5 +86,10 @@ __all__ = [
     "SystemsApi",
     "TokenKind",
     "TokenManager",
+    "WriteForbidden",
+    "WriteNeedsInstaller",
+    "WriteRefused",
+    "WriteRejected",
+    "WriteUnsupported",
     "poll_interval",
 ]

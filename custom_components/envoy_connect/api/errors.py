@@ -19,6 +19,13 @@ class GatewayUnreachable(EnvoyConnectError):
     """The gateway did not answer, or answered with a transient error (503, timeout)."""
 
 
+class GatewayUnsupported(EnvoyConnectError):
+    """The gateway answers, but offers none of the data endpoints pyenphase reads.
+
+    Firmware 3.7 serves only HTML pages, for example.
+    """
+
+
 class GatewayMismatch(EnvoyConnectError):
     """The host answers with another gateway's serial number (an address changed)."""
 
@@ -137,3 +144,24 @@ class CloudRateLimited(CloudError):
         """Remember which limit the service named."""
         super().__init__(message)
         self.monthly = monthly
+
+
+# -- writes to the gateway (controls) ------------------------------------------------------
+class WriteRefused(EnvoyConnectError):
+    """The gateway did not apply a setting."""
+
+
+class WriteForbidden(WriteRefused):
+    """The gateway refused the write (401/403) with the credentials in use."""
+
+
+class WriteNeedsInstaller(WriteForbidden):
+    """The gateway refused the write to an owner token: installer rights are needed."""
+
+
+class WriteRejected(WriteRefused):
+    """The gateway (or pyenphase's checks) refused the value itself (4xx, out of range)."""
+
+
+class WriteUnsupported(WriteRefused):
+    """The gateway does not offer this control (any more)."""

@@ -30,16 +30,19 @@ from pyenphase.exceptions import (
     EnvoyAuthenticationRequired,
     EnvoyClientClosedError,
     EnvoyError,
+    EnvoyProbeFailed,
 )
 
+from .controls import GatewayControls
 from .errors import (
     EnvoyTokenRejected,
     GatewayAuthRejected,
     GatewayMismatch,
     GatewayUnreachable,
+    GatewayUnsupported,
 )
 from .http import ResponseLog
-from .token import EnvoyToken
+from .token import EnvoyToken, TokenKind
 from .token_manager import AuthState, TokenManager
 
 _LOGGER = logging.getLogger(__name__)
@@ -81,8 +84,8 @@ class _AuthRequired(Exception):
     """The gateway answered 401/403 to a data request."""
 
 
-class EnvoyGateway:
-    """Connects to, authenticates with and reads one gateway."""
+class EnvoyGateway(GatewayControls):
+    """Connects to, authenticates with, reads and (see ``GatewayControls``) writes one gateway."""
 
     def __init__(
         self,
@@ -108,7 +111,8 @@ class EnvoyGateway:
         self._expected_serial = expected_serial
         self._username = username or ""
         self._password = password or ""
-        self.envoy = Envoy(host, session)
+        # AC Batteries get their own devices, not a place among the inverters.
+        self.envoy = Envoy(host, session, v2_acb_mode=False)
         self.envoy.set_retry_policy(
             max_attempts=request_attempts, max_delay=30, wait_multiplier=REQUEST_WAIT_MULTIPLIER
         )
@@ -290,6 +294,10 @@ class EnvoyGateway:
             raise GatewayUnreachable("the gateway did not report a serial number")
         return self.serial
 
+    def _token_kind(self) -> TokenKind | None:
+        token = self._tokens.token
+        return token.kind if self.uses_token_auth and token is not None else None
+
     def _local_credentials(self) -> tuple[str, str | None]:
         """Digest account for firmware < 7; pyenphase derives blank passwords."""
         if self._username in LOCAL_ACCOUNTS:
@@ -302,6 +310,8 @@ class EnvoyGateway:
                 await self.envoy.probe()
         except EnvoyAuthenticationRequired as err:
             raise GatewayAuthRejected("the gateway refused the credentials") from err
+        except EnvoyProbeFailed as err:
+            raise GatewayUnsupported("no production endpoint pyenphase can read") from err
         except TRANSPORT_ERRORS as err:
             self._needs_setup = True
             raise GatewayUnreachable(f"probe failed: {type(err).__name__}") from err

@@ -77,13 +77,13 @@ CLOUD_SENSORS: tuple[CloudSensorDescription, ...] = (
     ),
     CloudSensorDescription(
         key="energy_today",
-        translation_key="daily_energy_production",
+        translation_key="daily_production",
         value_fn=lambda d: d.summary.energy_today,
         **ENERGY,
     ),
     CloudSensorDescription(
         key="energy_lifetime",
-        translation_key="lifetime_energy_production",
+        translation_key="lifetime_production",
         value_fn=lambda d: d.summary.energy_lifetime,
         **LIFETIME_ENERGY,
     ),

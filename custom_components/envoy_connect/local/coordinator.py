@@ -8,12 +8,14 @@ the credentials starts reauth, with the reason the reauth form shows.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from homeassistant.const import CONF_SCAN_INTERVAL
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
@@ -21,7 +23,7 @@ from pyenphase import EnvoyData
 
 from ..api import EnvoyConnectError, EnvoyGateway, GatewayCapabilities
 from ..const import DEFAULT_SCAN_INTERVAL, DOMAIN
-from ..outcomes import raise_for
+from ..outcomes import outcome_of, raise_for
 
 if TYPE_CHECKING:
     from . import LocalConfigEntry
@@ -59,6 +61,8 @@ class EnvoyCoordinator(DataUpdateCoordinator[EnvoyData]):
         self.capabilities: GatewayCapabilities | None = None
         #: The latest firmware change seen while running (for the event entity).
         self.firmware_change: FirmwareChange | None = None
+        #: The AC Batteries' sleep band chosen in its select, for the Sleep button.
+        self.acb_sleep_band: str | None = None
 
     async def _async_setup(self) -> None:
         """Read /info, authenticate and probe before the first refresh."""
@@ -78,6 +82,27 @@ class EnvoyCoordinator(DataUpdateCoordinator[EnvoyData]):
             # Also when the new firmware refuses our credentials (5 -> 7).
             if before and (after := self.gateway.firmware) and after != before:
                 self._firmware_changed(before, after)
+
+    async def async_write(
+        self, write: Callable[[EnvoyGateway], Awaitable[None]], entity_id: str
+    ) -> None:
+        """Change a setting once, then show what the gateway really has (also after a refusal).
+
+        pyenphase changes some values in its data before it sends them; a fresh
+        read replaces them with the gateway's, so no guess stays on screen.
+
+        :raises HomeAssistantError: translated: which control, and why it failed.
+        """
+        try:
+            await write(self.gateway)
+        except EnvoyConnectError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key=outcome_of(err).action or "write_failed",
+                translation_placeholders={"entity": entity_id, "host": self.gateway.host},
+            ) from err
+        finally:
+            await self.async_request_refresh()
 
     @callback
     def _firmware_changed(self, old: str, new: str) -> None:

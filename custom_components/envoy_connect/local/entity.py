@@ -1,16 +1,54 @@
-"""Base entity: coordinator-backed, named by translation, tied to one device."""
+"""Local entities: one mechanism for every platform, from what the gateway reports.
+
+Every entity belongs to a *part* of the site: the gateway itself, an inverter,
+an IQ Battery, the Enpower, an AC Battery, a relay, the generator... A
+description names its part kind, where its record lives in pyenphase's
+``EnvoyData`` (``record_fn``) and, for the gateway's own entities, which
+probed capabilities it needs (``supported_fn``). Entities of the gateway are
+created from the capabilities pyenphase probed; entities of other parts are
+created as the gateway reports those parts (new ones appear without a restart).
+A record that goes missing later makes the entity unavailable, never deleted.
+"""
 
 from __future__ import annotations
 
-from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.entity import EntityDescription
-from homeassistant.helpers.update_coordinator import CoordinatorEntity
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
 
+from homeassistant.core import callback
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+from pyenphase import EnvoyData
+
+from ..api import GatewayCapabilities
+from . import LocalConfigEntry
 from .coordinator import EnvoyCoordinator
+from .devices import PartKind
+
+
+class LocalDescription(Protocol):
+    """What every local entity description carries besides HA's own fields."""
+
+    key: str
+    part: PartKind
+    record_fn: Callable[[EnvoyData, str], Any]
+    supported_fn: Callable[[GatewayCapabilities], bool]
+
+
+@dataclass(frozen=True, kw_only=True)
+class LocalFields:
+    """Mixin for descriptions: the part, the record, and the capability test."""
+
+    part: PartKind
+    record_fn: Callable[[EnvoyData, str], Any]
+    supported_fn: Callable[[GatewayCapabilities], bool] = lambda _: True
 
 
 class EnvoyEntity(CoordinatorEntity[EnvoyCoordinator]):
-    """An entity of one device fed by the gateway's coordinator."""
+    """An entity of one part, fed by the gateway's coordinator."""
 
     _attr_has_entity_name = True
 
@@ -19,11 +57,62 @@ class EnvoyEntity(CoordinatorEntity[EnvoyCoordinator]):
         coordinator: EnvoyCoordinator,
         description: EntityDescription,
         *,
-        device_serial: str,
+        part_id: str,
         device_info: DeviceInfo,
     ) -> None:
-        """Unique id = device serial + description key: stable across host changes."""
+        """Unique id = part id (serial) + description key: stable across host changes."""
         super().__init__(coordinator)
         self.entity_description = description
-        self._attr_unique_id = f"{device_serial}_{description.key}"
+        self._part_id = part_id
+        fields: LocalDescription = description  # type: ignore[assignment]
+        self._attr_unique_id = fields.part.unique_prefix(coordinator, part_id) + description.key
         self._attr_device_info = device_info
+
+    @property
+    def record(self) -> Any:
+        """The model this entity reads, or None while the gateway does not report it."""
+        fields: LocalDescription = self.entity_description  # type: ignore[assignment]
+        return fields.record_fn(self.coordinator.data, self._part_id)
+
+    @property
+    def available(self) -> bool:
+        """Available while the gateway answers and reports this entity's record."""
+        return super().available and self.record is not None
+
+
+type EntityFactory = Callable[[EnvoyCoordinator, Any, str, DeviceInfo], Entity]
+
+
+@callback
+def async_add_local_entities(
+    entry: LocalConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    descriptions: Sequence[Any],
+    factory: EntityFactory,
+) -> None:
+    """Create this platform's entities now, and for every part that appears later."""
+    coordinator = entry.runtime_data.coordinator
+    capabilities = coordinator.capabilities
+    wanted = [d for d in descriptions if capabilities is not None and d.supported_fn(capabilities)]
+    known: set[tuple[str, str]] = set()
+
+    @callback
+    def add_new() -> None:
+        data = coordinator.data
+        new: list[Entity] = []
+        for kind in dict.fromkeys(d.part for d in wanted):
+            for part_id in _ids(kind.ids(coordinator, data)):
+                if (kind.name, part_id) in known:
+                    continue
+                known.add((kind.name, part_id))
+                info = kind.device(coordinator, data, part_id)
+                new.extend(factory(coordinator, d, part_id, info) for d in wanted if d.part is kind)
+        if new:
+            async_add_entities(new)
+
+    add_new()
+    entry.async_on_unload(coordinator.async_add_listener(add_new))
+
+
+def _ids(ids: Iterable[str]) -> list[str]:
+    return [str(i) for i in ids if i]

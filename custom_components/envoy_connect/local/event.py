@@ -12,11 +12,11 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from ..const import DOMAIN
 from . import LocalConfigEntry
 from .coordinator import EnvoyCoordinator, FirmwareChange
-from .entity import EnvoyEntity
 
 FIRMWARE_UPDATED = "firmware_updated"
 
@@ -45,8 +45,10 @@ async def async_setup_local_entry(
     )
 
 
-class FirmwareUpdateEvent(EnvoyEntity, EventEntity):
+class FirmwareUpdateEvent(CoordinatorEntity[EnvoyCoordinator], EventEntity):
     """Fires ``firmware_updated`` with the old and the new version."""
+
+    _attr_has_entity_name = True
 
     def __init__(
         self,
@@ -57,9 +59,10 @@ class FirmwareUpdateEvent(EnvoyEntity, EventEntity):
         device_info: DeviceInfo,
     ) -> None:
         """Only changes seen after the entity was created are new."""
-        super().__init__(
-            coordinator, description, device_serial=device_serial, device_info=device_info
-        )
+        super().__init__(coordinator)
+        self.entity_description = description
+        self._attr_unique_id = f"{device_serial}_{description.key}"
+        self._attr_device_info = device_info
         self._seen: FirmwareChange | None = coordinator.firmware_change
 
     @property

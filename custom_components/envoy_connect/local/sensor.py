@@ -1,189 +1,78 @@
-"""Sensors of a local gateway: its totals, one device per micro-inverter and per IQ Battery."""
+"""Sensors of a local gateway, its parts, its token, and the batteries' energy."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.components.sensor import (
+    RestoreSensor,
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
 )
-from homeassistant.const import (
-    EntityCategory,
-)
+from homeassistant.const import EntityCategory
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from homeassistant.util import dt as dt_util
 from pyenphase import EnvoyData
-from pyenphase.models.system_consumption import EnvoySystemConsumption
-from pyenphase.models.system_production import EnvoySystemProduction
+from pyenphase.const import SupportedFeatures
 
 from ..api import TokenManager
 from ..const import DOMAIN
-from ..quantities import (
-    BATTERY_LEVEL,
-    ENERGY,
-    LIFETIME_ENERGY,
-    PART_POWER,
-    POWER,
-    STORED_ENERGY,
-)
+from ..quantities import ENERGY
 from . import LocalConfigEntry
 from .coordinator import EnvoyCoordinator
-from .entity import EnvoyEntity
+from .devices import GATEWAY
+from .entity import EnvoyEntity, async_add_local_entities
+from .sensor_description import EnvoySensorDescription, StateType
+from .sensors_parts import (
+    ACB_SENSORS,
+    GENERATOR_SENSORS,
+    INVERTER_SENSORS,
+    METER_SENSORS,
+    STORAGE_SENSORS,
+)
+from .sensors_system import SYSTEM_SENSORS
 
-type StateType = int | float | datetime | None
+#: Longer than this between two polls, and the power in between is unknown: not counted.
+MAX_INTEGRATION_GAP = timedelta(minutes=10)
+
+
+def battery_power(data: EnvoyData) -> float | None:
+    """All batteries' power in W, positive while discharging; None without batteries."""
+    parts = [p.real_power_mw / 1000 for p in (data.encharge_power or {}).values()]
+    if data.acb_power is not None:
+        parts.append(data.acb_power.power)
+    return sum(parts) if parts else None
 
 
 @dataclass(frozen=True, kw_only=True)
-class EnvoySensorDescription(SensorEntityDescription):
-    """A sensor of the gateway device, read from the whole EnvoyData."""
+class BatteryEnergyDescription(EnvoySensorDescription):
+    """Energy into (charged) or out of (discharged) the batteries."""
 
-    value_fn: Callable[[EnvoyData], StateType]
-    exists_fn: Callable[[EnvoyData], bool]
-
-
-@dataclass(frozen=True, kw_only=True)
-class EnvoyPartDescription(SensorEntityDescription):
-    """A sensor of one part (inverter, battery), read from that part's record."""
-
-    value_fn: Callable[[Any], StateType]
+    discharging: bool
 
 
-def _energy(
-    key: str,
-    fn: Callable[[EnvoyData], StateType],
-    exists: Callable[[EnvoyData], bool],
-    *,
-    increasing: bool = True,
-    lifetime: bool = False,
-) -> EnvoySensorDescription:
-    look = LIFETIME_ENERGY if lifetime else ENERGY
-    if not increasing:
-        look = look | {"state_class": None}
-    return EnvoySensorDescription(
-        key=key, translation_key=key, value_fn=fn, exists_fn=exists, **look
-    )
-
-
-def _power(
-    key: str, fn: Callable[[EnvoyData], StateType], exists: Callable[[EnvoyData], bool]
-) -> EnvoySensorDescription:
-    return EnvoySensorDescription(
-        key=key, translation_key=key, value_fn=fn, exists_fn=exists, **POWER
-    )
-
-
-def _totals(
-    kind: str,
-    section: Callable[[EnvoyData], EnvoySystemProduction | EnvoySystemConsumption | None],
-) -> tuple[EnvoySensorDescription, ...]:
-    """Power, today, last seven days and lifetime of one section (production, consumption).
-
-    The value functions tolerate the section going missing later (a gateway
-    reboot), since entities are created once while it was present.
-    """
-
-    def field(name: str) -> Callable[[EnvoyData], StateType]:
-        return lambda d: None if (s := section(d)) is None else getattr(s, name)
-
-    def exists(d: EnvoyData) -> bool:
-        return section(d) is not None
-
-    return (
-        _power(f"current_power_{kind}", field("watts_now"), exists),
-        _energy(f"daily_energy_{kind}", field("watt_hours_today"), exists),
-        _energy(
-            f"seven_days_energy_{kind}", field("watt_hours_last_7_days"), exists, increasing=False
+BATTERY_ENERGY: tuple[BatteryEnergyDescription, ...] = tuple(
+    BatteryEnergyDescription(
+        key=f"battery_energy_{direction}",
+        translation_key=f"battery_energy_{direction}",
+        part=GATEWAY,
+        record_fn=lambda d, _: battery_power(d),
+        # Only where no storage CT measures it: then the CT's own counters serve.
+        supported_fn=lambda caps: (
+            bool(caps.features & (SupportedFeatures.ENCHARGE | SupportedFeatures.ACB))
+            and "storage" not in caps.meters
         ),
-        _energy(
-            f"lifetime_energy_{kind}",
-            field("watt_hours_lifetime"),
-            exists,
-            lifetime=True,
-        ),
+        value_fn=lambda power: power,
+        discharging=direction == "discharged",
+        **ENERGY,
     )
-
-
-def _has_net_ct(d: EnvoyData) -> bool:
-    return (
-        d.ctmeter_consumption is not None
-        and d.ctmeter_consumption.measurement_type == "net-consumption"
-    )
-
-
-GATEWAY_SENSORS: tuple[EnvoySensorDescription, ...] = (
-    *_totals("production", lambda d: d.system_production),
-    *_totals("consumption", lambda d: d.system_consumption),
-    _power(
-        "net_power_consumption",
-        lambda d: d.system_net_consumption.watts_now if d.system_net_consumption else None,
-        lambda d: d.system_net_consumption is not None,
-    ),
-    _energy(
-        "lifetime_grid_import",
-        lambda d: d.ctmeter_consumption.energy_delivered if d.ctmeter_consumption else None,
-        _has_net_ct,
-        lifetime=True,
-    ),
-    _energy(
-        "lifetime_grid_export",
-        lambda d: d.ctmeter_consumption.energy_received if d.ctmeter_consumption else None,
-        _has_net_ct,
-        lifetime=True,
-    ),
-    EnvoySensorDescription(
-        key="battery_level",
-        translation_key="battery_level",
-        value_fn=lambda d: d.encharge_aggregate.state_of_charge if d.encharge_aggregate else None,
-        exists_fn=lambda d: d.encharge_aggregate is not None,
-        **BATTERY_LEVEL,
-    ),
-    EnvoySensorDescription(
-        key="available_battery_energy",
-        translation_key="available_battery_energy",
-        value_fn=lambda d: d.encharge_aggregate.available_energy if d.encharge_aggregate else None,
-        exists_fn=lambda d: d.encharge_aggregate is not None,
-        **STORED_ENERGY,
-    ),
-)
-
-INVERTER_SENSORS: tuple[EnvoyPartDescription, ...] = (
-    EnvoyPartDescription(
-        key="inverter_power",
-        translation_key="inverter_power",
-        value_fn=lambda inv: inv.last_report_watts,
-        **PART_POWER,
-    ),
-    EnvoyPartDescription(
-        key="last_reported",
-        translation_key="last_reported",
-        device_class=SensorDeviceClass.TIMESTAMP,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        # One per micro-inverter: useful when debugging one, noise otherwise.
-        entity_registry_enabled_default=False,
-        value_fn=lambda inv: dt_util.utc_from_timestamp(inv.last_report_date),
-    ),
-)
-
-BATTERY_SENSORS: tuple[EnvoyPartDescription, ...] = (
-    EnvoyPartDescription(
-        key="battery_level",
-        translation_key="battery_level",
-        value_fn=lambda power: power.soc,
-        **BATTERY_LEVEL,
-    ),
-    EnvoyPartDescription(
-        key="battery_power",
-        translation_key="battery_power",
-        value_fn=lambda power: round(power.real_power_mw / 1000),
-        **PART_POWER,
-    ),
+    for direction in ("charged", "discharged")
 )
 
 TOKEN_EXPIRY = SensorEntityDescription(
@@ -194,159 +83,135 @@ TOKEN_EXPIRY = SensorEntityDescription(
 )
 
 
-def _gateway_descriptions(coordinator: EnvoyCoordinator) -> list[EnvoySensorDescription]:
-    """The gateway sensors this firmware and hardware have data for."""
-    return [d for d in GATEWAY_SENSORS if d.exists_fn(coordinator.data)]
-
-
 async def async_setup_local_entry(
     entry: LocalConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
-    """Create the sensors the gateway has data for, and add parts as they appear."""
+    """The sensors the gateway's capabilities call for, and those of every part it reports."""
     coordinator = entry.runtime_data.coordinator
-    serial = str(entry.unique_id)
-    gateway_info = DeviceInfo(identifiers={(DOMAIN, serial)})
-    gateway_sensors: list[SensorEntity] = [
-        EnvoyGatewaySensor(coordinator, d, device_serial=serial, device_info=gateway_info)
-        for d in _gateway_descriptions(coordinator)
-    ]
+    async_add_local_entities(
+        entry,
+        async_add_entities,
+        (
+            *SYSTEM_SENSORS,
+            *STORAGE_SENSORS,
+            *ACB_SENSORS,
+            *INVERTER_SENSORS,
+            *METER_SENSORS,
+            *GENERATOR_SENSORS,
+            *BATTERY_ENERGY,
+        ),
+        _sensor,
+    )
     if coordinator.gateway.uses_token_auth:
-        gateway_sensors.append(
-            TokenExpirySensor(
-                coordinator,
-                TOKEN_EXPIRY,
-                device_serial=serial,
-                device_info=gateway_info,
-                tokens=entry.runtime_data.tokens.manager,
-            )
+        serial = str(entry.unique_id)
+        async_add_entities(
+            [
+                TokenExpirySensor(
+                    coordinator,
+                    TOKEN_EXPIRY,
+                    serial=serial,
+                    tokens=entry.runtime_data.tokens.manager,
+                )
+            ]
         )
-    async_add_entities(gateway_sensors)
-
-    known: set[str] = set()
-    parent = entry.runtime_data.gateway_device_id
-
-    @callback
-    def add_new_parts() -> None:
-        new: list[SensorEntity] = []
-        for inverter in coordinator.data.inverters:
-            if (key := f"inverter:{inverter}") not in known:
-                known.add(key)
-                info = DeviceInfo(
-                    identifiers={(DOMAIN, inverter)},
-                    name=f"Inverter {inverter}",
-                    manufacturer="Enphase",
-                    model="Micro-inverter",
-                    serial_number=inverter,
-                    via_device_id=parent,
-                )
-                new.extend(
-                    EnvoyInverterSensor(coordinator, d, device_serial=inverter, device_info=info)
-                    for d in INVERTER_SENSORS
-                )
-        inventory = coordinator.data.encharge_inventory or {}
-        for battery in coordinator.data.encharge_power or {}:
-            if (key := f"battery:{battery}") not in known:
-                known.add(key)
-                part = inventory.get(battery)
-                info = DeviceInfo(
-                    identifiers={(DOMAIN, battery)},
-                    name=f"IQ Battery {battery}",
-                    manufacturer="Enphase",
-                    model="IQ Battery",
-                    model_id=part.part_number if part else None,
-                    sw_version=part.firmware_version if part else None,
-                    serial_number=battery,
-                    via_device_id=parent,
-                )
-                new.extend(
-                    EnvoyBatterySensor(coordinator, d, device_serial=battery, device_info=info)
-                    for d in BATTERY_SENSORS
-                )
-        if new:
-            async_add_entities(new)
-
-    add_new_parts()
-    entry.async_on_unload(coordinator.async_add_listener(add_new_parts))
 
 
-class EnvoyGatewaySensor(EnvoyEntity, SensorEntity):
-    """A total reported by the gateway."""
+def _sensor(
+    coordinator: EnvoyCoordinator, description: Any, part_id: str, info: DeviceInfo
+) -> SensorEntity:
+    kind = BatteryEnergySensor if isinstance(description, BatteryEnergyDescription) else EnvoySensor
+    return kind(coordinator, description, part_id=part_id, device_info=info)
+
+
+class EnvoySensor(EnvoyEntity, SensorEntity):
+    """A value the gateway reports about one part."""
 
     entity_description: EnvoySensorDescription
 
     @property
     def native_value(self) -> StateType:
-        """Value from the latest data."""
-        return self.entity_description.value_fn(self.coordinator.data)
+        """Value from the part's latest record."""
+        record = self.record
+        return None if record is None else self.entity_description.value_fn(record)
 
 
-class TokenExpirySensor(EnvoyEntity, SensorEntity):
+class BatteryEnergySensor(EnvoyEntity, RestoreSensor):
+    """Energy charged into or discharged from the batteries, integrated from their power.
+
+    For sites without a storage CT, whose gateway reports no battery energy
+    counter: a trapezoid Riemann sum of the batteries' power between polls,
+    kept in Home Assistant's restored state, so the Energy dashboard can use
+    it. A gap longer than ``MAX_INTEGRATION_GAP`` (an outage) is not guessed.
+    """
+
+    entity_description: BatteryEnergyDescription
+    _attr_native_value: float | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Start from zero until the restored total arrives."""
+        super().__init__(*args, **kwargs)
+        self._last: tuple[datetime, float] | None = None
+
+    @property
+    def available(self) -> bool:
+        """A counter stays available; it simply does not grow while the gateway is away."""
+        return self._attr_native_value is not None
+
+    async def async_added_to_hass(self) -> None:
+        """Continue from the restored total."""
+        await super().async_added_to_hass()
+        last = await self.async_get_last_sensor_data()
+        restored = last.native_value if last is not None else None
+        self._attr_native_value = float(restored) if isinstance(restored, (int, float)) else 0.0
+        self._integrate()
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        self._integrate()
+        super()._handle_coordinator_update()
+
+    def _integrate(self) -> None:
+        power = self.record if self.coordinator.last_update_success else None
+        if power is None or self._attr_native_value is None:
+            self._last = None
+            return
+        flow = max(power, 0.0) if self.entity_description.discharging else max(-power, 0.0)
+        now = dt_util.utcnow()
+        if self._last is not None and timedelta(0) < now - self._last[0] <= MAX_INTEGRATION_GAP:
+            hours = (now - self._last[0]).total_seconds() / 3600
+            self._attr_native_value = round(
+                self._attr_native_value + (self._last[1] + flow) / 2 * hours, 3
+            )
+        self._last = (now, flow)
+
+
+class TokenExpirySensor(CoordinatorEntity[EnvoyCoordinator], SensorEntity):
     """When the current Envoy token expires: the one date that must never surprise."""
+
+    _attr_has_entity_name = True
 
     def __init__(
         self,
         coordinator: EnvoyCoordinator,
         description: SensorEntityDescription,
         *,
-        device_serial: str,
-        device_info: DeviceInfo,
+        serial: str,
         tokens: TokenManager,
     ) -> None:
         """Read the expiry from the entry's token manager."""
-        super().__init__(
-            coordinator, description, device_serial=device_serial, device_info=device_info
-        )
+        super().__init__(coordinator)
+        self.entity_description = description
+        self._attr_unique_id = f"{serial}_{description.key}"
+        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, serial)})
         self._tokens = tokens
+
+    @property
+    def available(self) -> bool:
+        """Known whether or not the gateway answers right now."""
+        return self._tokens.token is not None
 
     @property
     def native_value(self) -> datetime | None:
         """Expiry of the token in use."""
         token = self._tokens.token
         return token.expires_at if token else None
-
-
-class _PartSensor(EnvoyEntity, SensorEntity):
-    """A sensor of one inverter or battery, unavailable while the part is missing."""
-
-    entity_description: EnvoyPartDescription
-
-    def __init__(
-        self,
-        coordinator: EnvoyCoordinator,
-        description: EnvoyPartDescription,
-        *,
-        device_serial: str,
-        device_info: DeviceInfo,
-    ) -> None:
-        super().__init__(
-            coordinator, description, device_serial=device_serial, device_info=device_info
-        )
-        self._serial = device_serial
-
-    def _record(self) -> Any:
-        raise NotImplementedError
-
-    @property
-    def available(self) -> bool:
-        """Available while the gateway reports this part."""
-        return super().available and self._record() is not None
-
-    @property
-    def native_value(self) -> StateType:
-        """Value from the part's record."""
-        record = self._record()
-        return None if record is None else self.entity_description.value_fn(record)
-
-
-class EnvoyInverterSensor(_PartSensor):
-    """A micro-inverter value."""
-
-    def _record(self) -> Any:
-        return self.coordinator.data.inverters.get(self._serial)
-
-
-class EnvoyBatterySensor(_PartSensor):
-    """An IQ Battery value."""
-
-    def _record(self) -> Any:
-        return (self.coordinator.data.encharge_power or {}).get(self._serial)

@@ -1,0 +1,5 @@
+"""Number platform: forwarded for local gateways only (cloud systems have none)."""
+
+from .local.number import PARALLEL_UPDATES, async_setup_entry
+
+__all__ = ["PARALLEL_UPDATES", "async_setup_entry"]
