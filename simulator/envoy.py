@@ -263,6 +263,11 @@ class EnvoySimulator:
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         self.requests[request.path] += 1
+        if self.mode is NetworkMode.OFFLINE:
+            # Kept-alive connections die with the gateway too.
+            if request.transport is not None:
+                request.transport.close()
+            raise web.HTTPServiceUnavailable
         if self.mode is NetworkMode.TIMEOUT:
             # Hang until the mode changes or the gateway stops, then drop the request.
             await self._hung.wait()

@@ -25,7 +25,9 @@ from pyenphase.auth import EnvoyTokenAuth
 from pyenphase.envoy import Envoy
 from pyenphase.firmware import EnvoyFirmware
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from syrupy.assertion import SnapshotAssertion
 from yarl import URL
 
 from custom_components.envoy_connect.const import CONF_AUTH_STATE, DOMAIN
@@ -49,6 +51,12 @@ def no_retry_waits() -> Generator[None]:
         yield
     for fn, wait in zip(retried, saved, strict=True):
         fn.retry.wait = wait  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots in HA's format: registry entries without their random ids."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
 @pytest.fixture

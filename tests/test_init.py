@@ -6,12 +6,15 @@ import pytest
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.envoy_connect import async_remove_config_entry_device
 from custom_components.envoy_connect.const import CONF_AUTH_STATE, DOMAIN
 from simulator import NetworkMode, SimulatorHarness
 from simulator.enlighten import CloudMode
 
-from .conftest import setup_profile
+from .conftest import entry_data, setup_profile
 
 
 @pytest.mark.parametrize("profile", ["legacy", "metered", "battery"])
@@ -70,3 +73,53 @@ async def test_auth_failed_starts_one_reauth(hass: HomeAssistant, sim: Simulator
     assert len(flows) == 1
     assert flows[0]["context"]["source"] == SOURCE_REAUTH
     assert flows[0]["step_id"] == "reauth_credentials_rejected"
+
+
+async def test_entities_keep_their_history_across_the_key_change(
+    hass: HomeAssistant, sim: SimulatorHarness
+) -> None:
+    """Entries of 0.2 (minor version 1): sensors move to HA core's keys, keeping entity ids."""
+    envoy = sim.envoys["battery"]
+    serial = envoy.profile.serial
+    battery = envoy.readings.batteries[0].serial
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=serial,
+        title=f"Envoy {serial}",
+        data=entry_data(sim, "battery"),
+        minor_version=1,
+    )
+    entry.add_to_hass(hass)
+    registry = er.async_get(hass)
+    old = {
+        f"{serial}_current_power_production": f"{serial}_production",
+        f"{serial}_lifetime_grid_import": f"{serial}_lifetime_net_consumption",
+        f"{serial}_battery_level": f"{serial}_battery_level",
+        f"{battery}_battery_level": f"{battery}_soc",
+        f"{battery}_battery_power": f"{battery}_real_power_mw",
+    }
+    entity_ids = {
+        uid: registry.async_get_or_create("sensor", DOMAIN, uid, config_entry=entry).entity_id
+        for uid in old
+    }
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.minor_version == 2
+    for before, after in old.items():
+        assert registry.async_get_entity_id("sensor", DOMAIN, after) == entity_ids[before]
+    assert hass.states.get(entity_ids[f"{serial}_current_power_production"]) is not None
+
+
+async def test_unloaded_entry_refuses_device_removal(
+    hass: HomeAssistant, sim: SimulatorHarness
+) -> None:
+    """Without data the entry cannot tell what is stale: it keeps every device (no crash)."""
+    entry = await setup_profile(hass, sim, "metered")
+    device = next(
+        d
+        for d in dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+        if d.via_device_id is not None
+    )
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert not await async_remove_config_entry_device(hass, entry, device)

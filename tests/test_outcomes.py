@@ -95,3 +95,12 @@ def test_every_api_error_has_a_row() -> None:
     for kind in classes:
         if kind not in bases:
             assert kind in OUTCOMES, kind.__name__
+
+
+def test_every_icon_names_a_translated_entity() -> None:
+    icons = json.loads(
+        (Path(__file__).parents[1] / "custom_components/envoy_connect/icons.json").read_text()
+    )
+    for platform, keys in icons["entity"].items():
+        for key in keys:
+            assert key in STRINGS["entity"][platform], (platform, key)

@@ -186,3 +186,40 @@ async def test_only_gone_parts_can_be_deleted(
     assert registry.async_get_device_by_identifier((DOMAIN, gone), entry.entry_id) is None
     assert not await remove(kept)
     assert not await remove(str(entry.unique_id))
+
+
+async def test_calculated_battery_energy(
+    hass: HomeAssistant, sim: SimulatorHarness, freezer: FrozenDateTimeFactory
+) -> None:
+    """No storage CT: charged/discharged energy integrated from battery power, kept on restart."""
+    entry = await setup_profile(hass, sim, "battery")
+    serial = sim.envoys["battery"].profile.serial
+    batteries = sim.envoys["battery"].readings.batteries
+    charging_w = -sum(b.real_power_w for b in batteries)
+    assert charging_w > 0
+    for _ in range(60):
+        await poll(hass, freezer, 60)
+    charged = float(_state(hass, f"{serial}_battery_energy_charged"))
+    # 60 polls a minute apart: an hour at the batteries' charging power (in kWh).
+    assert charged == pytest.approx(charging_w / 1000, rel=0.02)
+    assert float(_state(hass, f"{serial}_battery_energy_discharged")) == 0
+
+    # An outage longer than the gap is not guessed at.
+    await sim.envoys["battery"].set_mode(NetworkMode.OFFLINE)
+    await poll(hass, freezer, 30 * 60)
+    await sim.envoys["battery"].set_mode(NetworkMode.ONLINE)
+    await poll(hass, freezer, 60)
+    await poll(hass, freezer, 60)
+    after_gap = float(_state(hass, f"{serial}_battery_energy_charged"))
+    assert after_gap == pytest.approx(charged + charging_w / 1000 / 60, rel=0.05)
+
+    # Discharging now: the other counter moves.
+    for battery in batteries:
+        battery.real_power_w = 500
+    await poll(hass, freezer, 60)
+    await poll(hass, freezer, 60)
+    assert float(_state(hass, f"{serial}_battery_energy_discharged")) > 0
+
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert float(_state(hass, f"{serial}_battery_energy_charged")) >= after_gap

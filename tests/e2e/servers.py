@@ -187,6 +187,10 @@ class World:
         flows = _run(self.websocket({"type": "config_entries/flow/progress"}))
         return [f for f in flows if f["handler"] == "envoy_connect"]
 
+    def energy_prefs(self) -> dict[str, Any]:
+        """What the Energy dashboard was configured with."""
+        return dict(_run(self.websocket({"type": "energy/get_prefs"})))
+
     def entries(self) -> list[dict[str, Any]]:
         """Envoy Connect's config entries."""
         return list(self.api("GET", "/api/config/config_entries/entry?domain=envoy_connect"))

@@ -6,6 +6,7 @@ and every dialog and page it reads is checked for raw translation keys.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 
@@ -231,3 +232,76 @@ def test_cloud_reauth_from_repair(ui: UI, world: World) -> None:
     ui.shot("reauth-done")
     assert not world.flows()
     wait_until(lambda: world.state("sensor.home_simulated_status") == "normal", 60, "data again")
+
+
+def _configure_energy(
+    ui: UI, button: str, title: str, device: str, picks: list[tuple[str, str]]
+) -> None:
+    """One of the Energy configuration dialogs: pick our statistics (of ``device``), save."""
+    ui.page.get_by_role("button", name=button).click()
+    dialog = ui.page.locator("ha-wa-dialog, ha-dialog, ha-md-dialog").filter(has_text=title)
+    dialog.get_by_text("Select a statistic").first.wait_for()
+    for _field, sensor in picks:
+        dialog.get_by_text("Select a statistic").first.click()
+        search = ui.page.get_by_placeholder("Search")
+        search.wait_for()
+        search.fill(f"{device} {sensor}")  # other gateways have sensors of the same name
+        ui.page.locator("ha-picker-combo-box").get_by_text(sensor, exact=True).first.click()
+        search.wait_for(state="hidden")
+    ui.shot(title.lower().replace(" ", "-"))
+    dialog.get_by_role("button", name="Save").click()
+    dialog.wait_for(state="hidden", timeout=15_000)
+
+
+def test_energy_dashboard_takes_our_sensors(ui: UI, world: World) -> None:
+    """Battery, solar and grid dialogs of the Energy configuration save with our sensors."""
+    envoy = world.sim("/_sim")["envoys"]["battery"]
+    if not world.device(envoy["serial"]):
+        world.add_local_entry("battery", username=OWNER[0], password=OWNER[1])
+    ui.page.goto(f"{world.ha_url}/config/energy")
+    ui.wait_page_text("Home battery storage", "Add battery system")
+    _configure_energy(
+        ui,
+        "Add battery system",
+        "Configure battery system",
+        f"Envoy {envoy['serial']}",
+        [
+            ("from", "Calculated battery energy discharged"),
+            ("to", "Calculated battery energy charged"),
+        ],
+    )
+    _configure_energy(
+        ui,
+        "Add solar production",
+        "Configure solar panels",
+        f"Envoy {envoy['serial']}",
+        [("production", "Lifetime energy production")],
+    )
+    _configure_energy(
+        ui,
+        "Add grid connection",
+        "Configure grid connection",
+        f"Envoy {envoy['serial']}",
+        [("import", "Lifetime grid energy import"), ("export", "Lifetime grid energy export")],
+    )
+    text = ui.wait_page_text(
+        "Calculated battery energy discharged",
+        "Lifetime energy production",
+        "Lifetime grid energy import",
+    )
+    assert "Lifetime grid energy export" in text
+    ui.page.wait_for_timeout(1000)  # the dialog's closing animation
+    ui.shot("energy-configured")
+    prefs = world.energy_prefs()
+    sources = {s["type"]: s for s in prefs["energy_sources"]}
+    serial = envoy["serial"]
+    assert sources["battery"]["stat_energy_from"].endswith(
+        f"{serial}_calculated_battery_energy_discharged"
+    )
+    assert sources["battery"]["stat_energy_to"].endswith(
+        f"{serial}_calculated_battery_energy_charged"
+    )
+    assert sources["solar"]["stat_energy_from"].endswith(f"{serial}_lifetime_energy_production")
+    grid = json.dumps(sources["grid"])
+    assert f"{serial}_lifetime_grid_energy_import" in grid
+    assert f"{serial}_lifetime_grid_energy_export" in grid

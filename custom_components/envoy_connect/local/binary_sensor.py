@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from homeassistant.components.binary_sensor import (
@@ -79,12 +79,13 @@ BINARY_SENSORS: tuple[EnvoyBinarySensorDescription, ...] = (
     ),
     _communicating(COLLAR, _single("collar")),
     _communicating(C6CC, _single("c6cc")),
-    _communicating(ACB_BATTERY, _acb),
+    replace(_communicating(ACB_BATTERY, _acb), optional=True),
     EnvoyBinarySensorDescription(
         key="operating",
         translation_key="operating",
         part=ACB_BATTERY,
         record_fn=_acb,
+        optional=True,
         is_on_fn=lambda b: b.operating,
         entity_category=EntityCategory.DIAGNOSTIC,
     ),
@@ -93,6 +94,7 @@ BINARY_SENSORS: tuple[EnvoyBinarySensorDescription, ...] = (
         translation_key="producing",
         part=ACB_BATTERY,
         record_fn=_acb,
+        optional=True,
         is_on_fn=lambda b: b.producing,
     ),
     # Beyond HA core: the standby generator.

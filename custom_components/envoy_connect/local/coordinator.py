@@ -102,7 +102,8 @@ class EnvoyCoordinator(DataUpdateCoordinator[EnvoyData]):
                 translation_placeholders={"entity": entity_id, "host": self.gateway.host},
             ) from err
         finally:
-            await self.async_request_refresh()
+            # Not the debounced refresh: a second write within its cooldown must show too.
+            await self.async_refresh()
 
     @callback
     def _firmware_changed(self, old: str, new: str) -> None:

@@ -15,6 +15,7 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from pyenphase import EnvoyData
 
 from ..const import DOMAIN
+from .records import acb_reports
 
 if TYPE_CHECKING:
     from .coordinator import EnvoyCoordinator
@@ -179,7 +180,9 @@ ACB = PartKind(
     lambda c, _, __: _child(c, f"{gateway_serial(c)}_acb", "AC Batteries", "AC Battery"),
     _gateway_serial,
 )
-ACB_BATTERY = PartKind("acb_battery", lambda _, d: d.acb_inventory or {}, _acb_battery)
+ACB_BATTERY = PartKind(
+    "acb_battery", lambda _, d: {**acb_reports(d), **(d.acb_inventory or {})}, _acb_battery
+)
 COLLAR = PartKind(
     "collar", lambda _, d: _one(d.collar.serial_number if d.collar else None), _collar
 )

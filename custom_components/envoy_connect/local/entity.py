@@ -36,6 +36,7 @@ class LocalDescription(Protocol):
     part: PartKind
     record_fn: Callable[[EnvoyData, str], Any]
     supported_fn: Callable[[GatewayCapabilities], bool]
+    optional: bool
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,6 +46,9 @@ class LocalFields:
     part: PartKind
     record_fn: Callable[[EnvoyData, str], Any]
     supported_fn: Callable[[GatewayCapabilities], bool] = lambda _: True
+    #: The record comes from an endpoint pyenphase reads only where its probe found it
+    #: (no feature flag tells): create the entity only if the record exists.
+    optional: bool = False
 
 
 class EnvoyEntity(CoordinatorEntity[EnvoyCoordinator]):

@@ -91,7 +91,13 @@ NUMBERS: tuple[EnvoyNumberDescription, ...] = (
     _schedule("default_stop_soc", _LEVEL),
     _schedule(
         "exercise_freq_in_weeks",
-        {"native_min_value": 1, "native_max_value": 4, "native_step": 1, "mode": NumberMode.BOX},
+        {
+            "native_unit_of_measurement": UnitOfTime.WEEKS,
+            "native_min_value": 1,
+            "native_max_value": 4,
+            "native_step": 1,
+            "mode": NumberMode.BOX,
+        },
     ),
     _schedule(
         "exercise_duration",

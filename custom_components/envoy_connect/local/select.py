@@ -84,6 +84,7 @@ SELECTS: tuple[EnvoySelectDescription, ...] = (
         translation_key="generator_mode",
         part=GENERATOR,
         record_fn=lambda d, _: d.generator_mode,
+        optional=True,  # /ivp/ss/gen_mode exists on newer firmware only
         options=list(GENERATOR_MODES),
         to_gateway=GENERATOR_MODES,
         current_fn=lambda m: _mapped(m.gen_cmd, GENERATOR_MODES),

@@ -30,6 +30,7 @@ from ..quantities import (
     VOLTAGE,
 )
 from .devices import ACB, ACB_BATTERY, C6CC, COLLAR, ENCHARGE, ENPOWER, GATEWAY, GENERATOR, INVERTER
+from .records import acb_report
 from .sensor_description import EnvoySensorDescription
 
 DIAGNOSTIC = EntityCategory.DIAGNOSTIC
@@ -144,7 +145,10 @@ _ENCHARGE_AGG: dict[str, Any] = {
 _BATTERY_AGG: dict[str, Any] = {
     "part": GATEWAY,
     "record_fn": _aggregate("battery_aggregate"),
-    "supported_fn": _has(SupportedFeatures.ACB),
+    # IQ Batteries' controller reports the sum, AC Batteries included.
+    "supported_fn": lambda caps: bool(
+        caps.features & SupportedFeatures.ACB and caps.features & SupportedFeatures.ENCHARGE
+    ),
 }
 _CAPACITY = STORED_ENERGY | {"state_class": None}
 
@@ -333,6 +337,7 @@ ACB_SENSORS: tuple[EnvoySensorDescription, ...] = (
         translation_key="battery_level",
         part=ACB_BATTERY,
         record_fn=_acb,
+        optional=True,  # needs /inventory.json, which some firmware lacks
         value_fn=lambda b: b.percent_full,
         **BATTERY_LEVEL,
     ),
@@ -340,8 +345,18 @@ ACB_SENSORS: tuple[EnvoySensorDescription, ...] = (
         key="acb_battery_power",
         translation_key="battery_power",
         part=ACB_BATTERY,
-        record_fn=_acb,
+        record_fn=acb_report,
         value_fn=lambda b: b.last_report_watts,
+        **PART_POWER,
+    ),
+    EnvoySensorDescription(
+        key="acb_battery_max_reported",
+        translation_key="max_reported",
+        part=ACB_BATTERY,
+        record_fn=acb_report,
+        value_fn=lambda b: b.max_report_watts,
+        entity_category=DIAGNOSTIC,
+        entity_registry_enabled_default=False,
         **PART_POWER,
     ),
     EnvoySensorDescription(
@@ -349,6 +364,7 @@ ACB_SENSORS: tuple[EnvoySensorDescription, ...] = (
         translation_key="temperature",
         part=ACB_BATTERY,
         record_fn=_acb,
+        optional=True,  # needs /inventory.json, which some firmware lacks
         value_fn=lambda b: b.max_cell_temp,
         **TEMPERATURE | {"entity_category": DIAGNOSTIC},
     ),
@@ -357,6 +373,7 @@ ACB_SENSORS: tuple[EnvoySensorDescription, ...] = (
         translation_key="acb_battery_charge_status",
         part=ACB_BATTERY,
         record_fn=_acb,
+        optional=True,  # needs /inventory.json, which some firmware lacks
         value_fn=lambda b: _known(b.charge_status, ACB_CHARGE_STATES),
         **_enum(ACB_CHARGE_STATES),
     ),
@@ -364,7 +381,7 @@ ACB_SENSORS: tuple[EnvoySensorDescription, ...] = (
         key="acb_battery_last_reported",
         translation_key="last_reported",
         part=ACB_BATTERY,
-        record_fn=_acb,
+        record_fn=acb_report,
         value_fn=lambda b: _when(b.last_report_date),
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=DIAGNOSTIC,
@@ -374,6 +391,7 @@ ACB_SENSORS: tuple[EnvoySensorDescription, ...] = (
         translation_key="acb_battery_sleep_soc_target",
         part=ACB_BATTERY,
         record_fn=_acb,
+        optional=True,  # needs /inventory.json, which some firmware lacks
         value_fn=lambda b: (
             f"{b.sleep_min_soc}-{b.sleep_max_soc}"
             if b.sleep_min_soc is not None and b.sleep_max_soc is not None
@@ -386,6 +404,7 @@ ACB_SENSORS: tuple[EnvoySensorDescription, ...] = (
         translation_key="acb_sleep_state",
         part=ACB_BATTERY,
         record_fn=_acb,
+        optional=True,  # needs /inventory.json, which some firmware lacks
         value_fn=lambda b: _known(b.sleep_state, ACB_SLEEP_STATES),
         **_enum(ACB_SLEEP_STATES),
     ),
