@@ -21,7 +21,7 @@ from custom_components.envoy_connect.api import (
     EnlightenEndpoints,
     EnlightenLogin,
     EnvoyGateway,
-    ResponseLog,
+    SessionGuard,
     TokenManager,
 )
 from simulator import SimulatorHarness
@@ -31,7 +31,7 @@ from simulator.harness import DEMO_OWNER
 async def main(cycles: int = 200) -> None:
     sim = SimulatorHarness(["metered"])
     await sim.start()
-    responses = ResponseLog()
+    responses = SessionGuard()
     async with (
         aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(ssl=False), trace_configs=[responses.trace_config]
@@ -42,7 +42,7 @@ async def main(cycles: int = 200) -> None:
         tokens = TokenManager(
             login=login, username=DEMO_OWNER[0], password=DEMO_OWNER[1], state=AuthState()
         )
-        gateway = EnvoyGateway(sim.envoys["metered"].address, local, tokens, responses=responses)
+        gateway = EnvoyGateway(sim.envoys["metered"].address, local, tokens, guard=responses)
         await gateway.async_connect()
         times = []
         for _ in range(cycles):

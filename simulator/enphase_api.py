@@ -20,8 +20,9 @@ import html
 import secrets
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -30,8 +31,12 @@ from yarl import URL
 from .enlighten import CloudMode
 
 ACCESS_TOKEN_LIFETIME = 86_400
-INTERVAL = 300  # telemetry intervals are 5 minutes
-MAX_INTERVALS = 288  # one day of 5-minute intervals per request
+#: production_micro intervals are 5 minutes; consumption-meter and battery
+#: intervals are 15 minutes, at most 96 a day (System API swagger: "each
+#: interval is of 15 mins duration").
+INTERVAL = 300
+METER_INTERVAL = 900
+MAX_METER_INTERVALS = 96
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +52,7 @@ PLANS: dict[str, PlanLimits] = {
     "watt": PlanLimits("Watt", 10, 1_000),
     "kilowatt": PlanLimits("Kilowatt", 50, 50_000),
     "megawatt": PlanLimits("Megawatt", 100, 300_000),
-    "partner": PlanLimits("Partner", 300, None),
+    "partner": PlanLimits("Partner", 300, 1_500_000),
 }
 
 
@@ -111,6 +116,12 @@ class EnphaseApiSimulator:
         self._month_counts: Counter[tuple[str, str]] = Counter()
         #: Requests answered with 429.
         self.limited = 0
+        #: Rewrites of an answer before it is sent, per endpoint ("summary",
+        #: "consumption_meter", "battery"): how tests serve hostile or broken values.
+        self.tamper: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+        #: Paths answered with an HTML page and 200, as a captive portal or a
+        #: misconfigured proxy does.
+        self.captive_paths: set[str] = set()
 
     # -- control -------------------------------------------------------------
     def add_app(self, app: ApiApplication) -> ApiApplication:
@@ -179,6 +190,10 @@ class EnphaseApiSimulator:
             await asyncio.sleep(3600)
         if self.mode is CloudMode.ERROR_5XX:
             return web.Response(status=503, text="<html>Service Unavailable</html>")
+        if request.path in self.captive_paths:
+            return web.Response(
+                text="<html>Sign in to the network</html>", content_type="text/html"
+            )
         return None
 
     async def _authorize_page(self, request: web.Request) -> web.StreamResponse:
@@ -280,7 +295,7 @@ class EnphaseApiSimulator:
                 "enl_cid": "4",
                 "enl_password_last_changed": "1700000000",
                 "is_internal_app": False,
-                "app_type": "partner" if app.plan.per_month is None else "system",
+                "app_type": "partner" if app.plan.name == "Partner" else "system",
                 "jti": secrets.token_hex(8),
             }
         )
@@ -299,10 +314,16 @@ class EnphaseApiSimulator:
         minute, month = (app.client_id, int(now // 60)), (app.client_id, _month(now))
         if app.plan.per_month is not None and self._month_counts[month] >= app.plan.per_month:
             self.limited += 1
-            return None, _too_many(f"Usage limit exceeded for plan {app.plan.name}")
+            start = datetime.fromtimestamp(now, UTC).replace(
+                day=1, hour=0, minute=0, second=0, microsecond=0
+            )
+            end = (start + timedelta(days=32)).replace(day=1)
+            window = (int(start.timestamp()), int(end.timestamp()))
+            return None, _too_many(app.plan, "month", window, app.plan.per_month)
         if self._minute_counts[minute] >= app.plan.per_minute:
             self.limited += 1
-            return None, _too_many("Per-minute rate limit exceeded")
+            window = (minute[1] * 60, minute[1] * 60 + 60)
+            return None, _too_many(app.plan, "minute", window, app.plan.per_minute)
         self._minute_counts[minute] += 1
         self._month_counts[month] += 1
         return grant.user, None
@@ -375,7 +396,8 @@ class EnphaseApiSimulator:
         if refused is not None or system is None:
             return refused or web.Response(status=500)
         now = int(time.time())
-        return web.json_response(
+        return self._answer(
+            "summary",
             {
                 "system_id": system.system_id,
                 "current_power": current_power_w(now),
@@ -392,7 +414,7 @@ class EnphaseApiSimulator:
                 "battery_charge_w": 0,
                 "battery_discharge_w": 0,
                 "battery_capacity_wh": 10_080 if system.battery else 0,
-            }
+            },
         )
 
     async def _consumption(self, request: web.Request) -> web.StreamResponse:
@@ -402,7 +424,8 @@ class EnphaseApiSimulator:
         if not system.consumption:
             return web.json_response({"message": "Not Found", "code": 404}, status=404)
         start, ends = _interval_window(request)
-        return web.json_response(
+        return self._answer(
+            "consumption_meter",
             {
                 "system_id": system.system_id,
                 "granularity": "day",
@@ -414,8 +437,13 @@ class EnphaseApiSimulator:
                     {"end_at": end, "devices_reporting": 1, "enwh": consumption_wh(end)}
                     for end in ends
                 ],
-            }
+            },
         )
+
+    def _answer(self, endpoint: str, body: dict[str, Any]) -> web.Response:
+        if (rewrite := self.tamper.get(endpoint)) is not None:
+            body = rewrite(body)
+        return web.json_response(body)
 
     async def _battery(self, request: web.Request) -> web.StreamResponse:
         _, system, refused = await self._guarded(request)
@@ -435,7 +463,8 @@ class EnphaseApiSimulator:
                     "soc": {"percent": soc, "devices_reporting": 2},
                 }
             )
-        return web.json_response(
+        return self._answer(
+            "battery",
             {
                 "system_id": system.system_id,
                 "granularity": "day",
@@ -447,7 +476,7 @@ class EnphaseApiSimulator:
                 "last_reported_aggregate_soc": f"{intervals[-1]['soc']['percent']}%"
                 if intervals
                 else None,
-            }
+            },
         )
 
 
@@ -466,27 +495,27 @@ def _lifetime_wh(system: CloudSystem, now: float) -> int:
 
 
 def consumption_wh(end_at: int) -> int:
-    """Energy consumed in the 5 minutes ending at ``end_at``."""
-    return 150 + 10 * (end_at // INTERVAL % 6)
+    """Energy consumed in the 15 minutes ending at ``end_at`` (about 1.8 to 2.2 kW)."""
+    return 450 + 30 * (end_at // METER_INTERVAL % 6)
 
 
 def battery_interval(end_at: int) -> tuple[int, int, int]:
     """(charged Wh, discharged Wh, state of charge %) of the interval ending at ``end_at``."""
-    n = end_at // INTERVAL
+    n = end_at // METER_INTERVAL
     charging = n % 2 == 0
-    return (50 if charging else 0, 0 if charging else 30, 40 + n % 50)
+    return (150 if charging else 0, 0 if charging else 90, 40 + n % 50)
 
 
 def _interval_window(request: web.Request) -> tuple[int, list[int]]:
-    """Ends of the intervals after ``start_at`` (default: midnight UTC), up to now."""
+    """Ends of the 15-minute meter intervals after ``start_at`` (default: midnight UTC)."""
     now = int(time.time())
     try:
         start = int(request.query["start_at"])
     except KeyError, ValueError:
         start = now - now % 86_400
-    first = start - start % INTERVAL + INTERVAL
-    last = now - now % INTERVAL
-    ends = list(range(first, last + 1, INTERVAL))[:MAX_INTERVALS]
+    first = start - start % METER_INTERVAL + METER_INTERVAL
+    last = now - now % METER_INTERVAL
+    ends = list(range(first, last + 1, METER_INTERVAL))[:MAX_METER_INTERVALS]
     return start, ends
 
 
@@ -496,9 +525,26 @@ def _unauthorized(details: str) -> web.Response:
     )
 
 
-def _too_many(details: str) -> web.Response:
+def _too_many(plan: PlanLimits, period: str, window: tuple[int, int], limit: int) -> web.Response:
+    """The real 429: the same text for both limits; ``period`` tells them apart.
+
+    Shape from Enphase's System API swagger (429 schema: message, details, code,
+    period, period_start, period_end, limit) and from a user's report
+    (``"details":"Usage limit exceeded for plan Kilowatt"``). The swagger as
+    read: github.com/andrewdmontgomery/Enphase-OpenAPI, ``openapi/system.yaml``.
+    There is no Retry-After header.
+    """
     return web.json_response(
-        {"message": "Too Many Requests", "details": details, "code": 429}, status=429
+        {
+            "message": "Too Many Requests",
+            "details": f"Usage limit exceeded for plan {plan.name}",
+            "code": 429,
+            "period": period,
+            "period_start": window[0],
+            "period_end": window[1],
+            "limit": limit,
+        },
+        status=429,
     )
 
 

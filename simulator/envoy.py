@@ -77,6 +77,10 @@ class EnvoySimulator:
         self._revoked: set[str] = set()
         #: Answers queued for a path ahead of the real handler, e.g. a 503 on check_jwt.
         self.faults: dict[str, list[int]] = {}
+        #: Paths answered with endless (None) or huge bodies, and the bytes sent so far.
+        self.floods: dict[str, int | None] = {}
+        self.overrides: dict[str, str] = {}
+        self.flooded = 0
         #: Set to release the requests a TIMEOUT gateway holds.
         self._hung = asyncio.Event()
         self._issued_tokens = issued_tokens
@@ -122,9 +126,13 @@ class EnvoySimulator:
         self.boot_count += 1
 
     async def _unlisten(self) -> None:
+        """Stop listening and drop open connections, as a gateway that goes away does."""
         if self._site is not None:
             await self._site.stop()
             self._site = None
+        if self._runner is not None and self._runner.server is not None:
+            for connection in self._runner.server.connections:
+                connection.force_close()
 
     async def stop(self) -> None:
         """Stop the listener and the app."""
@@ -156,6 +164,36 @@ class EnvoySimulator:
         self._digest.forget_nonces()
         if self.mode is not NetworkMode.OFFLINE:
             await self._listen(self._port)
+
+    async def renew_certificate(self) -> None:
+        """Serve a new self-signed certificate with a new key (a restart, as the real one needs)."""
+        if self.profile.uses_token_auth:
+            self._ssl = self_signed_server_context()
+        await self.reboot()
+
+    def flood(self, path: str, size: int | None) -> None:
+        """Answer ``path`` with ``size`` bytes of JSON-looking data (None: without end).
+
+        A hostile or broken peer; ``flooded`` counts what was actually sent.
+        """
+        self.floods[path] = size
+
+    def override(self, path: str, body: str) -> None:
+        """Answer ``path`` with ``body`` verbatim (broken XML or JSON, wrong types)."""
+        self.overrides[path] = body
+
+    async def _flood(self, request: web.Request, size: int | None) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        chunk = b"[" + b"0," * 32767 + b"0"
+        try:
+            while size is None or self.flooded < size:
+                await response.write(chunk)
+                self.flooded += len(chunk)
+                await asyncio.sleep(0)
+        except ConnectionError, RuntimeError:
+            pass  # the client hung up: what a client that caps its reads does
+        return response
 
     async def set_firmware(self, firmware: str, **hardware: int | bool) -> None:
         """Install another firmware; like the real thing, this reboots the gateway.
@@ -276,6 +314,13 @@ class EnvoySimulator:
             return web.Response(status=503, text="Service Unavailable")
         if queued := self.faults.get(request.path):
             return web.Response(status=queued.pop(0), text="Simulated fault")
+        if request.path in self.floods and self._authorized(request):
+            return await self._flood(request, self.floods[request.path])
+        if request.path in self.overrides and (
+            request.path.startswith("/info") or self._authorized(request)
+        ):
+            kind = "text/xml" if request.path.startswith("/info") else "application/json"
+            return web.Response(text=self.overrides[request.path], content_type=kind)
         return await handler(request)
 
     def _json(

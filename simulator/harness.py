@@ -7,6 +7,7 @@ Used by the pytest fixtures (in-process, on free loopback ports) and by
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -199,29 +200,7 @@ class SimulatorHarness:
             if not isinstance(envoy, ReplayEnvoy):
                 raise web.HTTPBadRequest(text="not a replay gateway")
             return self._replay_action(envoy, action, body) or await self._state(request)
-        match action:
-            case "firmware":
-                hardware = {
-                    k: body[k] for k in ("battery_count", "enpower", "metered") if k in body
-                }
-                try:
-                    await envoy.set_firmware(str(body["firmware"]), **hardware)
-                except ValueError as err:
-                    raise web.HTTPBadRequest(text=str(err)) from err
-            case "mode":
-                await envoy.set_mode(NetworkMode(body["mode"]))
-            case "reboot":
-                await envoy.reboot()
-            case "drop_sessions":
-                envoy.drop_sessions()
-            case "expire_tokens":
-                envoy.expire_tokens()
-            case "reset_counts":
-                envoy.reset_counts()
-            case "fail":
-                envoy.fail(str(body["path"]), int(body["status"]), int(body.get("times", 1)))
-            case _:
-                raise web.HTTPNotFound(text="unknown action")
+        await _ENVOY_ACTIONS.get(action, _unknown)(envoy, body)
         return await self._state(request)
 
     @staticmethod
@@ -281,3 +260,55 @@ class SimulatorHarness:
             case _:
                 raise web.HTTPNotFound(text="unknown action")
         return await self._state(request)
+
+
+# -- actions of /_sim/envoy/{name}/{action} -----------------------------------------------
+async def _unknown(_envoy: EnvoySimulator, _body: dict[str, Any]) -> None:
+    raise web.HTTPNotFound(text="unknown action")
+
+
+async def _firmware(envoy: EnvoySimulator, body: dict[str, Any]) -> None:
+    hardware = {k: body[k] for k in ("battery_count", "enpower", "metered") if k in body}
+    try:
+        await envoy.set_firmware(str(body["firmware"]), **hardware)
+    except ValueError as err:
+        raise web.HTTPBadRequest(text=str(err)) from err
+
+
+async def _flood(envoy: EnvoySimulator, body: dict[str, Any]) -> None:
+    size = body.get("bytes")
+    envoy.flood(str(body["path"]), int(size) if size is not None else None)
+
+
+async def _override(envoy: EnvoySimulator, body: dict[str, Any]) -> None:
+    if body.get("body") is None:
+        envoy.overrides.pop(str(body["path"]), None)
+    else:
+        envoy.override(str(body["path"]), str(body["body"]))
+
+
+async def _fail(envoy: EnvoySimulator, body: dict[str, Any]) -> None:
+    envoy.fail(str(body["path"]), int(body["status"]), int(body.get("times", 1)))
+
+
+def _now(
+    action: Callable[[EnvoySimulator], object],
+) -> Callable[[EnvoySimulator, dict[str, Any]], Awaitable[None]]:
+    async def run(envoy: EnvoySimulator, _body: dict[str, Any]) -> None:
+        action(envoy)
+
+    return run
+
+
+_ENVOY_ACTIONS: dict[str, Callable[[EnvoySimulator, dict[str, Any]], Awaitable[None]]] = {
+    "firmware": _firmware,
+    "mode": lambda e, b: e.set_mode(NetworkMode(b["mode"])),
+    "reboot": lambda e, _: e.reboot(),
+    "renew_certificate": lambda e, _: e.renew_certificate(),
+    "drop_sessions": _now(EnvoySimulator.drop_sessions),
+    "expire_tokens": _now(EnvoySimulator.expire_tokens),
+    "reset_counts": _now(EnvoySimulator.reset_counts),
+    "fail": _fail,
+    "flood": _flood,
+    "override": _override,
+}

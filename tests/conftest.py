@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import ssl
 from collections.abc import AsyncGenerator, Generator
 from datetime import timedelta
 from typing import Any
@@ -76,11 +78,35 @@ async def sim(hass: HomeAssistant, socket_enabled: None) -> AsyncGenerator[Simul
 
     Listening needs sockets; connecting stays restricted to 127.0.0.1 by phcc.
     """
+    _ignore_hangups_seen_by_simulated_servers(hass)
     harness = SimulatorHarness()
     await harness.start()
     with patch("custom_components.envoy_connect.endpoints.CLOUD_URL_OVERRIDE", harness.cloud_url):
         yield harness
     await harness.stop()
+
+
+def _ignore_hangups_seen_by_simulated_servers(hass: HomeAssistant) -> None:
+    """The simulators serve from the test's own loop, which runs in debug mode.
+
+    There, asyncio reports a client that hangs up during the TLS handshake
+    (a session closed on reload, a pin check refusing the peer) as an error of
+    the *server*. A real gateway is not in our loop; everything else still fails.
+    """
+    loop = hass.loop
+    report = loop.get_exception_handler()
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if context.get("message") == "Error on transport creation for incoming connection" and (
+            isinstance(context.get("exception"), ConnectionError | ssl.SSLError)
+        ):
+            return
+        if report is None:
+            loop.default_exception_handler(context)
+        else:
+            report(loop, context)
+
+    loop.set_exception_handler(handler)
 
 
 def entry_data(sim: SimulatorHarness, profile: str, **overrides: Any) -> dict[str, Any]:

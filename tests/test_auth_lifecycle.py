@@ -214,7 +214,7 @@ async def test_mfa_account(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_TOKEN: "nonsense"}
     )
-    assert result["errors"] == {"base": "invalid_token"}
+    assert result["errors"] == {"base": "token_invalid"}
     pasted = sim.cloud.mint_token(envoy.profile.serial)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOKEN: pasted})
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -280,7 +280,7 @@ async def test_pasted_token_expiring_repair_leads_to_form(
     result = await manager.async_configure(
         result["flow_id"], {CONF_TOKEN: sim.cloud.mint_token("999999999999")}
     )
-    assert result["errors"] == {"base": "invalid_token"}
+    assert result["errors"] == {"base": "token_invalid"}
     assert entry.data[CONF_AUTH_STATE]["token"] == token
     fresh = sim.cloud.mint_token(envoy.profile.serial)
     result = await manager.async_configure(result["flow_id"], {CONF_TOKEN: fresh})

@@ -373,10 +373,15 @@ async def test_telemetry_never_counted_twice(
     await hass.async_block_till_done()
     for _ in range(5):
         await poll(hass, freezer, entry.runtime_data.coordinator.update_interval.total_seconds())
-    # Every 5-minute interval from midnight (the first fetch) to the newest one, once.
+    # Every 15-minute interval from midnight (the first fetch) to the newest one, once.
     midnight = int(datetime(2026, 11, 20, tzinfo=UTC).timestamp())
     now = int(dt_util.utcnow().timestamp())
-    expected = sum(consumption_wh(t) for t in range(midnight + 300, now - now % 300 + 1, 300))
+    expected = sum(consumption_wh(t) for t in range(midnight + 900, now - now % 900 + 1, 900))
+    # Power is the newest interval's energy over its real length (15 minutes).
+    newest = now - now % 900
+    consumption = sensor_state(hass, f"cloud_{HOME}_consumption_power")
+    assert consumption is not None
+    assert float(consumption) == pytest.approx(consumption_wh(newest) * 4 / 1000, abs=0.001)
     value = sensor_state(hass, f"cloud_{HOME}_consumption_energy")
     assert value is not None
     assert float(value) == pytest.approx(expected / 1000, abs=0.01)
@@ -433,6 +438,11 @@ async def test_rate_limits(
     assert sensor_state(hass, f"{uid}_current_power") == before
     assert coordinator.update_interval is not None
     assert coordinator.update_interval <= timedelta(seconds=61)
+    # Held until the period_end the service named, and no "month used up" notice.
+    blocked = coordinator.budget.blocked_until
+    assert blocked is not None
+    assert (blocked.second, blocked.microsecond) == (1, 0)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, f"budget_exhausted_{entry.entry_id}") is None
     sim.api.apps[DEMO_APP.client_id].plan = PlanLimits("Partner", 300, None)
     summary_calls = sim.api.requests[f"/api/v4/systems/{CABIN}/summary"]
     await poll(hass, freezer, coordinator.update_interval.total_seconds())

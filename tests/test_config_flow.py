@@ -82,9 +82,9 @@ async def test_user_with_pasted_token_needs_no_cloud(
             "enlighten_unavailable",
         ),
         ("none", {CONF_USERNAME: "installer"}, "credentials_required"),
-        ("none", {CONF_TOKEN: "not-a-token"}, "invalid_token"),
+        ("none", {CONF_TOKEN: "not-a-token"}, "token_invalid"),
         ("revoked", {CONF_TOKEN: "revoked"}, "invalid_auth"),
-        ("other_serial", {CONF_TOKEN: "other"}, "invalid_token"),
+        ("other_serial", {CONF_TOKEN: "other"}, "token_invalid"),
     ],
 )
 async def test_user_errors_then_recovers(

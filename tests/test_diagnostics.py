@@ -37,6 +37,9 @@ async def test_diagnostics_redacted(
     for secret in secrets:
         assert secret.lower() not in dump.lower()
     parsed = json.loads(dump)
+    # Every part keeps an entry of its own under its stand-in (none merged by redaction).
+    assert len(parsed["data"]["inverters"]) == len(envoy.readings.inverter_watts)
+    assert len(parsed["data"]["encharge_power"] or {}) == len(envoy.readings.batteries)
     assert parsed["gateway"]["firmware"] == envoy.profile.firmware
     assert parsed["data"]["system_production"]["watts_now"] == envoy.readings.production_w
     if token:

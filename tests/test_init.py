@@ -123,3 +123,19 @@ async def test_unloaded_entry_refuses_device_removal(
     )
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert not await async_remove_config_entry_device(hass, entry, device)
+
+
+async def test_only_parts_no_longer_reported_can_be_removed(
+    hass: HomeAssistant, sim: SimulatorHarness
+) -> None:
+    """Every reported part (inverters, batteries, Enpower, relays, the gateway) stays."""
+    entry = await setup_profile(hass, sim, "battery")
+    registry = dr.async_get(hass)
+    devices = dr.async_entries_for_config_entry(registry, entry.entry_id)
+    assert len(devices) > 3
+    for device in devices:
+        assert not await async_remove_config_entry_device(hass, entry, device), device.name
+    gone = registry.async_get_or_create(
+        config_entry_id=entry.entry_id, identifiers={(DOMAIN, "482199999999")}
+    )
+    assert await async_remove_config_entry_device(hass, entry, gone)

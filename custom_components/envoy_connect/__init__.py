@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
 from . import issues
 from .cloud import async_setup_cloud_entry
-from .const import DOMAIN, is_cloud_entry_data
+from .const import is_cloud_entry_data
 from .local import async_setup_local_entry
+from .local.devices import reported_devices
 from .migrate import async_migrate_entry
 
 __all__ = ["async_migrate_entry"]
@@ -58,14 +59,13 @@ async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bo
 async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: ConfigEntry[Any], device: dr.DeviceEntry
 ) -> bool:
-    """Let the user delete an inverter or battery the gateway no longer reports."""
-    runtime = getattr(entry, "runtime_data", None)
-    if is_cloud_entry_data(entry.data) or runtime is None:
+    """Let the user delete a part the gateway no longer reports (never while unknown)."""
+    if is_cloud_entry_data(entry.data) or entry.state is not ConfigEntryState.LOADED:
+        return False  # not loaded: what the gateway reports is not known
+    coordinator = entry.runtime_data.coordinator
+    if coordinator.data is None:
         return False
-    data = runtime.coordinator.data
-    reported = {str(entry.unique_id), *data.inverters, *(data.encharge_power or {})}
-    ours = {value for domain, value in device.identifiers if domain == DOMAIN}
-    return not ours & reported
+    return not device.identifiers & reported_devices(coordinator)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:

@@ -8,7 +8,8 @@ request and leaves authorize URL, state handling and refresh bookkeeping to HA.
 
 from __future__ import annotations
 
-from typing import Any, cast, override
+import json
+from typing import Any, override
 
 import aiohttp
 from homeassistant.components.application_credentials import (
@@ -23,6 +24,7 @@ from homeassistant.helpers.network import NoURLAvailableError, get_url
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from .api.http import read_bounded
 from .endpoints import cloud_api_url
 
 DEVELOPER_PORTAL = "https://developer-v4.enphase.com"
@@ -60,7 +62,27 @@ class EnphaseOAuth2Implementation(AuthImplementation):
                     status=resp.status,
                     message=resp.reason or "",
                 )
-            return cast(dict[str, Any], await resp.json(content_type=None))
+            return _token(await read_bounded(resp))
+
+
+def _token(body: bytes) -> dict[str, Any]:
+    """The token answer, or a ClientError HA treats as "no usable answer".
+
+    HA aborts the flow ("oauth_failed") or retries later for a ClientError; an
+    HTML page must not crash the flow, and an answer without ``expires_in``
+    must not reach HA's "Invalid token" warning, which would log the token.
+    """
+    try:
+        token = json.loads(body)
+    except ValueError:
+        raise aiohttp.ClientPayloadError("the token endpoint answered no JSON") from None
+    if (
+        not isinstance(token, dict)
+        or not isinstance(token.get("access_token"), str)
+        or not isinstance(token.get("expires_in"), (int, float))
+    ):
+        raise aiohttp.ClientPayloadError("the token endpoint answered no usable token")
+    return token
 
 
 def authorization_server() -> AuthorizationServer:

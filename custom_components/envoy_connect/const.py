@@ -9,6 +9,8 @@ DOMAIN: Final = "envoy_connect"
 
 #: Entry data key of the persisted :class:`api.AuthState`.
 CONF_AUTH_STATE: Final = "auth"
+#: Entry data key of the gateway's TLS key fingerprint, trusted on first use.
+CONF_GATEWAY_KEY: Final = "gateway_key"
 
 DEFAULT_SCAN_INTERVAL: Final = 60
 MIN_SCAN_INTERVAL: Final = 10

@@ -15,9 +15,15 @@ TOKEN_EXPIRING = "token_expiring"  # noqa: S105 -- an issue id, not a secret
 TOKEN_SHORT_LIVED = "token_short_lived"  # noqa: S105 -- an issue id, not a secret
 #: Raised by 0.2 for a day after a firmware update; now an event entity tells.
 LEGACY_FIRMWARE_UPDATED = "firmware_updated"
+GATEWAY_IDENTITY = "gateway_identity_changed"
+GATEWAY_MOVED = "gateway_moved"
 API_KEY_REJECTED = "api_key_rejected"
 BUDGET_EXHAUSTED = "budget_exhausted"
+#: Issues whose fix flow asks the user to confirm a gateway's new TLS key.
+IDENTITY_KINDS = (GATEWAY_IDENTITY, GATEWAY_MOVED)
 ALL_KINDS = (
+    GATEWAY_IDENTITY,
+    GATEWAY_MOVED,
     TOKEN_EXPIRING,
     TOKEN_SHORT_LIVED,
     LEGACY_FIRMWARE_UPDATED,
@@ -80,15 +86,21 @@ def async_show_token_short_lived(
 def async_show_problem(
     hass: HomeAssistant, entry: ConfigEntry, kind: str, placeholders: dict[str, str] | None = None
 ) -> None:
-    """The entry cannot fetch data for a reason the user must act on (not fixable here)."""
+    """The entry cannot fetch data for a reason the user must act on.
+
+    A changed gateway key is fixed right in Repairs (confirm it); the others
+    say where to act.
+    """
+    placeholders = {"name": entry.title, **(placeholders or {})}
     ir.async_create_issue(
         hass,
         DOMAIN,
         issue_id(kind, entry),
-        is_fixable=False,
+        is_fixable=kind in IDENTITY_KINDS,
         severity=ir.IssueSeverity.ERROR,
         translation_key=kind,
-        translation_placeholders={"name": entry.title, **(placeholders or {})},
+        translation_placeholders=placeholders,
+        data={"entry_id": entry.entry_id, **placeholders},
     )
 
 

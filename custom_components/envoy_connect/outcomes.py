@@ -38,11 +38,15 @@ from .api import (
     EnlightenUnavailable,
     EnvoyTokenRejected,
     GatewayAuthRejected,
+    GatewayBadData,
+    GatewayIdentityChanged,
     GatewayMismatch,
     GatewayUnreachable,
     GatewayUnsupported,
+    InvalidHost,
     InvalidToken,
     LoginThrottled,
+    TokenExpired,
     WriteForbidden,
     WriteNeedsInstaller,
     WriteRejected,
@@ -80,9 +84,18 @@ OUTCOMES: dict[type[Exception], Outcome] = {
     ),
     GatewayMismatch: Outcome("wrong_gateway", update="wrong_gateway"),
     GatewayUnsupported: Outcome("unsupported_firmware", update="unsupported_firmware"),
+    GatewayBadData: Outcome("bad_data", update="bad_data", action="write_unreachable"),
+    GatewayIdentityChanged: Outcome(
+        "identity_changed",
+        update="identity_changed",
+        repair=issues.GATEWAY_IDENTITY,
+        action="write_unreachable",
+    ),
     GatewayAuthRejected: Outcome("invalid_auth", reauth="credentials_rejected"),
     EnvoyTokenRejected: Outcome("invalid_auth", reauth="token_rejected"),
-    InvalidToken: Outcome("invalid_token", reauth="token_rejected"),
+    InvalidToken: Outcome("token_invalid", reauth="token_rejected"),
+    TokenExpired: Outcome("token_expired", reauth="token_rejected"),
+    InvalidHost: Outcome("invalid_host", update="cannot_connect"),
     CredentialsRequired: Outcome("credentials_required", reauth="firmware_needs_enlighten"),
     # -- writes (controls): the user sees why at once; nothing is retried ------------------
     WriteNeedsInstaller: Outcome("unknown", action="write_needs_installer"),
@@ -146,7 +159,12 @@ def raise_for(
             translation_domain=DOMAIN, translation_key=f"reauth_{found.reauth}"
         ) from err
     if found.repair is not None:
-        issues.async_show_problem(hass, entry, found.repair)
+        details = (
+            {"trusted": err.trusted, "presented": err.presented, **placeholders}
+            if isinstance(err, GatewayIdentityChanged)
+            else {}
+        )
+        issues.async_show_problem(hass, entry, found.repair, details)
     if isinstance(err, LoginThrottled):
         placeholders["until"] = dt_util.as_local(err.retry_at).strftime("%H:%M")
     raise UpdateFailed(

@@ -29,7 +29,9 @@ THIRTY_DAYS = timedelta(days=30)
         ("kilowatt", 1, MIN_INTERVAL),  # 45,000 a month allows more than 5 minutes
         ("kilowatt", 3, MIN_INTERVAL),
         ("megawatt", 3, MIN_INTERVAL),
-        ("partner", 3, MIN_INTERVAL),
+        # Partner: only 10,000 a month are free; the budget plans on those.
+        ("partner", 1, MIN_INTERVAL),
+        ("partner", 3, THIRTY_DAYS * 3 / 9_000),  # 14 min 24 s
     ],
 )
 def test_interval_per_plan(plan: str, per_cycle: int, expected: timedelta) -> None:
@@ -58,7 +60,8 @@ def test_nothing_left_waits_for_next_month() -> None:
     assert poll_interval(PLANS["watt"], 3, 898, now) == month_end(now) - now
     assert cycles_left(PLANS["watt"], 3, 898) == 0
     assert cycles_left(PLANS["watt"], 1, 0) == 900
-    assert cycles_left(PLANS["partner"], 1, 10**6) is None
+    assert cycles_left(Plan("custom", 300, None), 1, 10**6) is None
+    assert cycles_left(PLANS["partner"], 1, 0) == 9_000
 
 
 def test_per_minute_limit_is_never_planned_away() -> None:
@@ -101,4 +104,5 @@ def test_steady_interval_ignores_the_calendar() -> None:
     assert steady_interval(PLANS["watt"], 1) == timedelta(days=31) / 900
     assert steady_interval(PLANS["watt"], 2) > timedelta(hours=1)
     assert steady_interval(PLANS["kilowatt"], 3) == MIN_INTERVAL
-    assert steady_interval(PLANS["partner"], 30) == MIN_INTERVAL
+    assert steady_interval(PLANS["partner"], 1) == MIN_INTERVAL
+    assert steady_interval(Plan("custom", 300, None), 30) == MIN_INTERVAL

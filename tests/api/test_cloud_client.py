@@ -130,11 +130,15 @@ async def test_errors(world: tuple[SimulatorHarness, SystemsApi]) -> None:
     with pytest.raises(CloudRateLimited) as minute:
         await client.async_get_systems()
     assert minute.value.monthly is False
+    assert minute.value.until is not None
+    assert minute.value.until.second == 0  # the minute's end, as the service says
     sim.api.apps[DEMO_APP.client_id].plan = PlanLimits("Watt", 10, 1000)
     sim.api.exhaust_month()
     with pytest.raises(CloudRateLimited) as month:
         await client.async_get_systems()
     assert month.value.monthly is True
+    assert month.value.until is not None
+    assert (month.value.until.day, month.value.until.hour) == (1, 0)
     sim.api.apps[DEMO_APP.client_id].api_key = "other"
     with pytest.raises(CloudApiKeyRejected):
         await client.async_get_systems()
@@ -170,3 +174,43 @@ async def test_odd_answers(
             await client.async_get_systems()
     if isinstance(caught.value, CloudRateLimited):
         assert caught.value.monthly is None  # the answer does not say which limit
+        assert caught.value.until is None
+
+
+@pytest.mark.usefixtures("socket_enabled")
+@pytest.mark.parametrize(
+    ("body", "monthly", "until"),
+    [
+        # The text is the same for both limits: only ``period`` tells them apart.
+        (
+            '{"message":"Too Many Requests","details":"Usage limit exceeded for plan Kilowatt",'
+            '"code":429,"period":"minute","period_start":1623825660,"period_end":1623825720,'
+            '"limit":10}',
+            False,
+            1623825720,
+        ),
+        (
+            '{"message":"Too Many Requests","details":"Usage limit exceeded for plan Watt",'
+            '"code":429,"period":"month","period_start":1640995200,"period_end":1643673600,'
+            '"limit":1000}',
+            True,
+            1643673600,
+        ),
+        ('{"message":"Too Many Requests","code":429,"period_end":"soon"}', None, None),
+    ],
+)
+async def test_rate_limit_answers(
+    aiohttp_server: object, body: str, monthly: bool | None, until: int | None
+) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(status=429, text=body, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_get("/api/v4/systems", handler)
+    server = await aiohttp_server(app)  # type: ignore[operator]
+    async with aiohttp.ClientSession() as session:
+        client = SystemsApi(_Token(session, str(server.make_url("")), "t"), "k")
+        with pytest.raises(CloudRateLimited) as caught:
+            await client.async_get_systems()
+    assert caught.value.monthly is monthly
+    assert (caught.value.until.timestamp() if caught.value.until else None) == until

@@ -27,20 +27,24 @@ from .errors import (
     EnvoyConnectError,
     EnvoyTokenRejected,
     GatewayAuthRejected,
+    GatewayBadData,
+    GatewayIdentityChanged,
     GatewayMismatch,
     GatewayUnreachable,
     GatewayUnsupported,
+    InvalidHost,
     InvalidToken,
     LoginFailure,
     LoginThrottled,
+    TokenExpired,
     WriteForbidden,
     WriteNeedsInstaller,
     WriteRefused,
     WriteRejected,
     WriteUnsupported,
 )
-from .gateway import LOCAL_ACCOUNTS, EnvoyGateway, GatewayCapabilities
-from .http import ResponseLog
+from .gateway import LOCAL_ACCOUNTS, EnvoyGateway, GatewayCapabilities, normalize_host
+from .http import GatewayCookieJar, SessionGuard
 from .systems_api import API_URL, AbstractAuth, CloudSummary, CloudSystemInfo, Interval, SystemsApi
 from .token import EnvoyToken, TokenKind
 from .token_manager import MAX_CONSECUTIVE_REJECTIONS, AuthState, TokenManager
@@ -73,17 +77,22 @@ __all__ = [
     "EnvoyToken",
     "EnvoyTokenRejected",
     "GatewayAuthRejected",
+    "GatewayBadData",
     "GatewayCapabilities",
+    "GatewayCookieJar",
+    "GatewayIdentityChanged",
     "GatewayMismatch",
     "GatewayUnreachable",
     "GatewayUnsupported",
     "Interval",
+    "InvalidHost",
     "InvalidToken",
     "LoginFailure",
     "LoginThrottled",
     "Plan",
-    "ResponseLog",
+    "SessionGuard",
     "SystemsApi",
+    "TokenExpired",
     "TokenKind",
     "TokenManager",
     "WriteForbidden",
@@ -91,5 +100,6 @@ __all__ = [
     "WriteRefused",
     "WriteRejected",
     "WriteUnsupported",
+    "normalize_host",
     "poll_interval",
 ]

@@ -29,7 +29,10 @@ PLANS: dict[str, Plan] = {
     "watt": Plan("watt", 10, 1_000),
     "kilowatt": Plan("kilowatt", 50, 50_000),
     "megawatt": Plan("megawatt", 100, 300_000),
-    "partner": Plan("partner", 300, None),
+    # Partner: 300/min and 1,500,000/month, but only the first 10,000 hits are
+    # free, then $0.005 each (Enphase developer portal plans); the budget plans
+    # on the free part. A custom plan spends more, knowingly.
+    "partner": Plan("partner", 300, 10_000),
 }
 
 

@@ -7,6 +7,7 @@ injected session and a clear verdict: rejected, MFA, or merely unavailable.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import aiohttp
 
 from .errors import EnlightenMfaRequired, EnlightenRejected, EnlightenUnavailable
+from .http import read_bounded
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -94,9 +96,10 @@ class EnlightenLogin:
                     raise EnlightenRejected(f"Enlighten {service} answered {resp.status}")
                 if resp.status != 200:
                     raise EnlightenUnavailable(f"Enlighten {service} answered {resp.status}")
+                body = await read_bounded(resp)
                 if expect_json:
-                    return await resp.json(content_type=None)
-                return (await resp.text()).strip()
+                    return json.loads(body)
+                return body.decode(errors="replace").strip()
         except TimeoutError as err:
             raise EnlightenUnavailable(f"Enlighten {service} timed out") from err
         except aiohttp.ClientError as err:

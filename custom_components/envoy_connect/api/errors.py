@@ -19,6 +19,23 @@ class GatewayUnreachable(EnvoyConnectError):
     """The gateway did not answer, or answered with a transient error (503, timeout)."""
 
 
+class GatewayIdentityChanged(EnvoyConnectError):
+    """The gateway's address presents another TLS key than the one trusted: nothing was sent.
+
+    It may be a replaced gateway, or an impostor on the LAN; only the user can tell.
+    """
+
+    def __init__(self, message: str, *, trusted: str, presented: str) -> None:
+        """Both keys, for the user to compare."""
+        super().__init__(message)
+        self.trusted = trusted
+        self.presented = presented
+
+
+class GatewayBadData(EnvoyConnectError):
+    """The gateway answered something that cannot be read (broken XML or JSON, odd types)."""
+
+
 class GatewayUnsupported(EnvoyConnectError):
     """The gateway answers, but offers none of the data endpoints pyenphase reads.
 
@@ -40,6 +57,14 @@ class EnvoyTokenRejected(EnvoyConnectError):
 
 class InvalidToken(EnvoyConnectError):
     """A token could not be parsed, or belongs to another gateway."""
+
+
+class TokenExpired(InvalidToken):
+    """A pasted token has already expired."""
+
+
+class InvalidHost(EnvoyConnectError):
+    """What was entered as the gateway's address is not a host (with an optional port)."""
 
 
 class CredentialsRequired(EnvoyConnectError):
@@ -136,14 +161,19 @@ class CloudNoData(CloudError):
 class CloudRateLimited(CloudError):
     """429: a per-minute or the monthly limit of the plan was reached.
 
-    ``monthly`` is True when the answer says the month's usage is exhausted,
-    False when it names the per-minute limit, None when it does not say.
+    The answer's text is the same for both limits; only its ``period``
+    ("minute" or "month") tells them apart, and ``period_end`` says when the
+    limit resets. ``monthly`` is None and ``until`` None when the answer does
+    not say.
     """
 
-    def __init__(self, message: str, *, monthly: bool | None) -> None:
-        """Remember which limit the service named."""
+    def __init__(
+        self, message: str, *, monthly: bool | None, until: datetime | None = None
+    ) -> None:
+        """Remember which limit the service named, and when it resets."""
         super().__init__(message)
         self.monthly = monthly
+        self.until = until
 
 
 # -- writes to the gateway (controls) ------------------------------------------------------

@@ -32,16 +32,21 @@ from pyenphase.exceptions import (
     EnvoyError,
     EnvoyProbeFailed,
 )
+from yarl import URL
 
 from .controls import GatewayControls
 from .errors import (
+    EnvoyConnectError,
     EnvoyTokenRejected,
     GatewayAuthRejected,
+    GatewayBadData,
+    GatewayIdentityChanged,
     GatewayMismatch,
     GatewayUnreachable,
     GatewayUnsupported,
+    InvalidHost,
 )
-from .http import ResponseLog
+from .http import ResponseTooLarge, ResponseTooSlow, SessionGuard
 from .token import EnvoyToken, TokenKind
 from .token_manager import AuthState, TokenManager
 
@@ -60,6 +65,9 @@ CHECK_JWT = "/auth/check_jwt"
 #: Whatever the transport or pyenphase raise when the gateway cannot be read.
 #: ``EnvoyClientClosedError`` is a RuntimeError, outside ``EnvoyError``.
 TRANSPORT_ERRORS = (EnvoyError, EnvoyClientClosedError, aiohttp.ClientError, TimeoutError)
+#: What pyenphase's parsers raise on an answer they cannot read (lxml's XML errors
+#: are SyntaxErrors, orjson's are ValueErrors); never a reason for a traceback.
+BAD_DATA_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError, SyntaxError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +88,23 @@ class GatewayCapabilities:
         )
 
 
+def normalize_host(value: str) -> str:
+    """``host`` or ``host:port`` as typed (IPv6 in brackets), without anything around it.
+
+    :raises InvalidHost: a scheme, user, path, query or an unparsable address.
+    """
+    text = value.strip()
+    try:
+        url = URL(f"//{text}")
+        ok = bool(url.host) and not (url.user or url.password or url.query_string or url.fragment)
+        ok = ok and url.path in ("", "/") and "/" not in text and "@" not in text
+    except ValueError:
+        ok = False
+    if not ok:
+        raise InvalidHost("not a host name or address")
+    return text
+
+
 class _AuthRequired(Exception):
     """The gateway answered 401/403 to a data request."""
 
@@ -93,7 +118,7 @@ class EnvoyGateway(GatewayControls):
         session: aiohttp.ClientSession,
         tokens: TokenManager,
         *,
-        responses: ResponseLog,
+        guard: SessionGuard,
         expected_serial: str | None = None,
         username: str | None = None,
         password: str | None = None,
@@ -101,13 +126,15 @@ class EnvoyGateway(GatewayControls):
     ) -> None:
         """Prepare the gateway; nothing is sent before ``async_connect``.
 
-        ``session`` must carry ``responses.trace_config``; ``expected_serial``
-        (when known) makes a host that answers as another gateway an error.
+        ``session`` must carry ``guard``'s trace config and middleware; the
+        guard's pin is the TLS key trusted for this gateway (None: trust on
+        first use). ``expected_serial`` (when known) makes a host that answers
+        as another gateway an error.
         """
         self.host = host
         self.session = session
         self._tokens = tokens
-        self._responses = responses
+        self._guard = guard
         self._expected_serial = expected_serial
         self._username = username or ""
         self._password = password or ""
@@ -118,6 +145,12 @@ class EnvoyGateway(GatewayControls):
         )
         self.mac: str | None = None
         self.capabilities: GatewayCapabilities | None = None
+        #: Answers that could not be read since start (for diagnostics).
+        self.bad_answers = 0
+        #: New TLS keys trusted after an observed restart, since start (for diagnostics).
+        self.key_changes = 0
+        #: The gateway stopped answering since its last good answer: a restart we saw.
+        self._outage_seen = False
         self._needs_setup = True
         self._needs_probe = False
         self._last_setup = 0.0
@@ -146,6 +179,11 @@ class EnvoyGateway(GatewayControls):
     def model(self) -> str | None:
         """Pyenphase's description of the gateway (phases, CTs), once probed."""
         return self.envoy.envoy_model if self.capabilities else None
+
+    @property
+    def identity(self) -> str | None:
+        """The TLS key this gateway is trusted by (pinned, else the one first seen)."""
+        return self._guard.pin or self._guard.presented
 
     @property
     def auth_state(self) -> AuthState:
@@ -180,11 +218,20 @@ class EnvoyGateway(GatewayControls):
         try:
             async with asyncio.timeout(STEP_TIMEOUT):
                 interface = await self.envoy.interface_settings()
-        except TRANSPORT_ERRORS as err:
+        except (*TRANSPORT_ERRORS, *BAD_DATA_ERRORS) as err:
             _LOGGER.debug("Gateway %s: no interface settings (%s)", self.host, type(err).__name__)
             return
         if interface is not None and interface.mac != "unknown":
             self.mac = interface.mac.lower()
+
+    async def async_identify(self) -> str | None:
+        """Read only ``/info``, which needs no credentials: the serial this host reports.
+
+        :raises GatewayUnreachable: no readable answer.
+        :raises GatewayIdentityChanged: a key is pinned and the host presents another.
+        """
+        await self._setup()
+        return self.serial
 
     async def async_update(self) -> EnvoyData:
         """Fetch data, recovering from reboots and lost sessions on the way.
@@ -218,6 +265,8 @@ class EnvoyGateway(GatewayControls):
             if not self.uses_token_auth:
                 raise GatewayAuthRejected("the gateway refused the local credentials") from None
         await self._replace_refused_token()
+        if self._needs_probe:  # a firmware update that also refused the old token
+            await self._probe()
         try:
             return await self._fetch()
         except _AuthRequired:
@@ -230,13 +279,19 @@ class EnvoyGateway(GatewayControls):
             async with asyncio.timeout(STEP_TIMEOUT):
                 await self.envoy.setup()
         except TRANSPORT_ERRORS as err:
-            self._needs_setup = True
-            raise GatewayUnreachable(f"cannot read /info: {type(err).__name__}") from err
+            raise self._unreachable("/info", err) from err
+        except BAD_DATA_ERRORS as err:
+            raise self._bad_data("/info", err) from err
+        if self._guard.mismatch is not None:
+            # HTTPS refused the key; pyenphase read /info over plain HTTP instead.
+            raise self._unreachable("/info", KeyError("key"))
         if self._expected_serial is None:
             self._expected_serial = self.serial
         elif self.serial != self._expected_serial:
             self._needs_setup = True
             raise GatewayMismatch("the host answers with another gateway's serial number")
+        if self._guard.pin is None and self._guard.presented is not None:
+            self._guard.pin = self._guard.presented  # trust on first use, from now on
         previous, self._firmware = self._firmware, str(self.envoy.firmware or "") or None
         if previous and self._firmware != previous:
             _LOGGER.info(
@@ -251,7 +306,13 @@ class EnvoyGateway(GatewayControls):
         token = self._tokens.token
         if not self._tokens.can_renew or (token is not None and token.raw == self._refused_fresh):
             raise EnvoyTokenRejected("the gateway refused the token")
-        await self._authenticate(await self._tokens.async_renew(self._serial(), seen=token))
+        fresh = await self._tokens.async_renew(self._serial(), seen=token)
+        try:
+            await self._authenticate(fresh)
+        except EnvoyTokenRejected:
+            # Refused even fresh: another login would be refused too; the user decides.
+            self._refused_fresh = fresh.raw
+            raise
 
     def _token_renewed(self) -> bool:
         token = self._tokens.token
@@ -265,7 +326,7 @@ class EnvoyGateway(GatewayControls):
             await self._probe()
 
     async def _authenticate(self, token: EnvoyToken | None = None) -> None:
-        self._responses.forget(CHECK_JWT)
+        self._guard.forget(CHECK_JWT)
         try:
             async with asyncio.timeout(STEP_TIMEOUT):
                 if not self.uses_token_auth:
@@ -278,15 +339,14 @@ class EnvoyGateway(GatewayControls):
                 self._token_in_use = token.raw
         except EnvoyAuthenticationError as err:
             # pyenphase raises this for any non-200 of check_jwt: read what the gateway said.
-            if (status := self._responses.status(CHECK_JWT)) in (401, 403):
+            if (status := self._guard.status(CHECK_JWT)) in (401, 403):
                 raise EnvoyTokenRejected("the gateway refused the token") from err
             self._needs_setup = True
             raise GatewayUnreachable(f"token check answered {status or 'nothing'}") from err
         except EnvoyAuthenticationRequired as err:
             raise GatewayAuthRejected("no usable local credentials") from err
         except TRANSPORT_ERRORS as err:
-            self._needs_setup = True
-            raise GatewayUnreachable(f"authentication failed: {type(err).__name__}") from err
+            raise self._unreachable("authentication", err) from err
 
     def _serial(self) -> str:
         """The serial tokens are requested for: the one ``/info`` reported."""
@@ -313,17 +373,65 @@ class EnvoyGateway(GatewayControls):
         except EnvoyProbeFailed as err:
             raise GatewayUnsupported("no production endpoint pyenphase can read") from err
         except TRANSPORT_ERRORS as err:
-            self._needs_setup = True
-            raise GatewayUnreachable(f"probe failed: {type(err).__name__}") from err
+            raise self._unreachable("probe", err) from err
+        except BAD_DATA_ERRORS as err:
+            raise self._bad_data("probe", err) from err
         self._needs_probe = False
         self.capabilities = GatewayCapabilities.of(self.envoy)
 
     async def _fetch(self) -> EnvoyData:
         try:
             async with asyncio.timeout(STEP_TIMEOUT):
-                return await self.envoy.update()
+                data = await self.envoy.update()
         except EnvoyAuthenticationRequired as err:
             raise _AuthRequired from err
         except TRANSPORT_ERRORS as err:
-            self._needs_setup = True
-            raise GatewayUnreachable(f"update failed: {type(err).__name__}") from err
+            raise self._unreachable("update", err) from err
+        except BAD_DATA_ERRORS as err:
+            raise self._bad_data("update", err) from err
+        self._outage_seen = False
+        return data
+
+    def _unreachable(self, step: str, err: BaseException) -> EnvoyConnectError:
+        """The gateway did not answer, or answered with another TLS key.
+
+        A key the pin refused was never sent anything. After a restart we
+        watched (the gateway stopped answering, then came back at the same
+        address with a new key), the new key is trusted: Envoys renew their
+        certificate, and a prompt after each renewal would be without cause.
+        Otherwise only the user can tell a replaced gateway from an impostor.
+        """
+        self._needs_setup = True
+        if (presented := self._guard.mismatch) is None:
+            self._outage_seen = True
+            if runaway := _runaway_cause(err):
+                _LOGGER.warning("Gateway %s: %s; treated as an outage", self.host, runaway)
+            return GatewayUnreachable(f"{step} failed: {type(err).__name__}")
+        self._guard.forget_mismatch()
+        trusted = self._guard.pin or ""
+        if self._outage_seen:
+            _LOGGER.warning(
+                "Gateway %s came back from a restart with a new TLS key; trusting it", self.host
+            )
+            self._guard.pin = presented
+            self.key_changes += 1
+            return GatewayUnreachable("new TLS key trusted after a restart; reconnecting")
+        return GatewayIdentityChanged(
+            "the address presents another TLS key", trusted=trusted, presented=presented
+        )
+
+    def _bad_data(self, step: str, err: Exception) -> GatewayBadData:
+        """Count an unreadable answer; the next poll starts again from /info."""
+        self._needs_setup = True
+        self.bad_answers += 1
+        return GatewayBadData(f"{step}: unreadable answer ({type(err).__name__})")
+
+
+def _runaway_cause(err: BaseException) -> str | None:
+    """What our bounded read said, when it is why pyenphase gave up (huge or endless answer)."""
+    seen: BaseException | None = err
+    while seen is not None:
+        if isinstance(seen, ResponseTooLarge | ResponseTooSlow):
+            return str(seen)
+        seen = seen.__cause__ or seen.__context__
+    return None

@@ -9,11 +9,12 @@ the application's API key, and every request is reported through
 
 from __future__ import annotations
 
+import json
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NoReturn
 
 import aiohttp
@@ -26,6 +27,8 @@ from .errors import (
     CloudSystemForbidden,
     CloudUnavailable,
 )
+from .http import read_bounded
+from .values import MAX_ENERGY_WH, MAX_INTERVAL_WH, MAX_POWER_W, ValueGuard
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -82,17 +85,13 @@ class Interval:
     soc: float | None = None
 
 
-def _timestamp(value: Any) -> datetime | None:
-    return datetime.fromtimestamp(int(value), UTC) if isinstance(value, (int, float)) else None
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def _nested(value: Any, key: str) -> float | None:
+def _nested(value: Any, key: str) -> Any:
     """Battery fields come as ``{"enwh": 5}`` / ``{"percent": 80}`` or as plain numbers."""
-    return _number(value.get(key)) if isinstance(value, dict) else _number(value)
+    return value.get(key) if isinstance(value, dict) else value
 
 
 class SystemsApi:
@@ -109,6 +108,8 @@ class SystemsApi:
         self._auth = auth
         self._api_key = api_key
         self.on_request = on_request
+        #: Checks every number of every answer; its ``rejected`` goes to diagnostics.
+        self.values = ValueGuard()
 
     async def async_get_systems(self) -> list[CloudSystemInfo]:
         """Systems the authorized user can read.
@@ -116,15 +117,20 @@ class SystemsApi:
         :raises CloudError: the request failed; the subclass says why.
         """
         body = await self._get("/api/v4/systems", {"size": 100})
+        systems = body.get("systems")
+        if not isinstance(systems, list):
+            systems = []
         return [
             CloudSystemInfo(
-                system_id=int(s["system_id"]),
-                name=str(s.get("name") or s["system_id"]),
-                timezone=s.get("timezone"),
-                status=s.get("status"),
+                system_id=s["system_id"],
+                name=_text(s.get("name")) or str(s["system_id"]),
+                timezone=_text(s.get("timezone")),
+                status=_text(s.get("status")),
             )
-            for s in body.get("systems", [])
-            if isinstance(s, dict) and "system_id" in s
+            for s in systems
+            if isinstance(s, dict)
+            and isinstance(s.get("system_id"), int)
+            and not isinstance(s["system_id"], bool)
         ]
 
     async def async_get_summary(self, system_id: int) -> CloudSummary:
@@ -133,16 +139,21 @@ class SystemsApi:
         :raises CloudError: the request failed; the subclass says why.
         """
         body = await self._get(f"/api/v4/systems/{system_id}/summary")
+        check = self.values
         return CloudSummary(
-            status=body.get("status"),
-            current_power=_number(body.get("current_power")),
-            energy_today=_number(body.get("energy_today")),
-            energy_lifetime=_number(body.get("energy_lifetime")),
-            last_report_at=_timestamp(body.get("last_report_at")),
-            modules=int(body["modules"]) if isinstance(body.get("modules"), int) else None,
-            size_w=_number(body.get("size_w")),
-            source=body.get("source"),
-            battery_capacity_wh=_number(body.get("battery_capacity_wh")),
+            status=_text(body.get("status")),
+            current_power=check.number(body.get("current_power"), "current_power", MAX_POWER_W),
+            energy_today=check.number(body.get("energy_today"), "energy_today", MAX_ENERGY_WH),
+            energy_lifetime=check.number(
+                body.get("energy_lifetime"), "energy_lifetime", MAX_ENERGY_WH
+            ),
+            last_report_at=check.timestamp(body.get("last_report_at"), "last_report_at"),
+            modules=check.count(body.get("modules"), "modules"),
+            size_w=check.number(body.get("size_w"), "size_w", MAX_POWER_W),
+            source=_text(body.get("source")),
+            battery_capacity_wh=check.number(
+                body.get("battery_capacity_wh"), "battery_capacity_wh", MAX_ENERGY_WH
+            ),
         )
 
     async def async_get_telemetry(
@@ -160,22 +171,26 @@ class SystemsApi:
         if start_at is not None:
             params["start_at"] = str(start_at)
         body = await self._get(f"/api/v4/systems/{system_id}/telemetry/{kind}", params)
-        intervals: list[Interval] = []
-        for raw in body.get("intervals") or []:
-            if not isinstance(raw, dict) or not isinstance(raw.get("end_at"), int):
+        check = self.values
+        intervals: dict[int, Interval] = {}
+        raws = body.get("intervals")
+        for raw in raws if isinstance(raws, list) else []:
+            ended = check.timestamp(raw.get("end_at"), "end_at") if isinstance(raw, dict) else None
+            if ended is None or (start_at is not None and ended.timestamp() <= start_at):
                 continue
-            if start_at is not None and raw["end_at"] <= start_at:
-                continue
-            intervals.append(
-                Interval(
-                    end_at=raw["end_at"],
-                    enwh=_number(raw.get("enwh")),
-                    charge_wh=_nested(raw.get("charge"), "enwh"),
-                    discharge_wh=_nested(raw.get("discharge"), "enwh"),
-                    soc=_nested(raw.get("soc"), "percent"),
-                )
+            end_at = int(ended.timestamp())
+            intervals[end_at] = Interval(  # a repeated end_at is one interval, not two
+                end_at=end_at,
+                enwh=check.number(raw.get("enwh"), "enwh", MAX_INTERVAL_WH),
+                charge_wh=check.number(
+                    _nested(raw.get("charge"), "enwh"), "charge", MAX_INTERVAL_WH
+                ),
+                discharge_wh=check.number(
+                    _nested(raw.get("discharge"), "enwh"), "discharge", MAX_INTERVAL_WH
+                ),
+                soc=check.percent(_nested(raw.get("soc"), "percent"), "soc"),
             )
-        return sorted(intervals, key=lambda i: i.end_at)
+        return [intervals[end] for end in sorted(intervals)]
 
     async def _get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         token = await self._auth.async_get_access_token()
@@ -192,13 +207,13 @@ class SystemsApi:
                 headers=headers,
                 timeout=REQUEST_TIMEOUT,
             ) as resp:
+                raw = await read_bounded(resp)
                 if resp.status == 200:
-                    body = await resp.json(content_type=None)
+                    body = json.loads(raw)
                     if not isinstance(body, dict):
                         raise CloudUnavailable(f"{path}: answer is not an object")
                     return body
-                text = await resp.text()
-                _raise_for_status(path, resp.status, text)
+                _raise_for_status(path, resp.status, raw.decode(errors="replace"))
         except TimeoutError as err:
             raise CloudUnavailable(f"{path}: timed out") from err
         except aiohttp.ClientError as err:
@@ -220,11 +235,28 @@ def _raise_for_status(path: str, status: int, text: str) -> NoReturn:
     if status == 404:
         raise CloudNoData(f"{path}: no such data")
     if status == 429:
-        if "per-minute" in lowered or "per minute" in lowered:
-            monthly: bool | None = False
-        elif "usage limit" in lowered or "month" in lowered:
-            monthly = True
-        else:
-            monthly = None
-        raise CloudRateLimited(f"{path}: rate limited", monthly=monthly)
+        raise _rate_limited(path, text)
     raise CloudUnavailable(f"{path}: HTTP {status}")
+
+
+def _rate_limited(path: str, text: str) -> CloudRateLimited:
+    """A 429, read from its ``period`` and ``period_end``.
+
+    Real answer (Enphase's System API swagger, and users' reports):
+    ``{"message":"Too Many Requests","details":"Usage limit exceeded for plan
+    Kilowatt","code":429,"period":"minute","period_start":…,"period_end":…,
+    "limit":…}``; the text is the same for both limits. Without a ``period``,
+    the caller decides from what it knows (see ``CloudCoordinator``).
+    """
+    try:
+        body = json.loads(text)
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        body = {}
+    period = body.get("period")
+    monthly = {"minute": False, "month": True}.get(period) if isinstance(period, str) else None
+    until = ValueGuard().timestamp(body.get("period_end"), "period_end")
+    return CloudRateLimited(
+        f"{path}: rate limited ({period or 'period unknown'})", monthly=monthly, until=until
+    )

@@ -28,7 +28,6 @@ from ..api import (
     CloudNoData,
     CloudRateLimited,
     CloudSummary,
-    Interval,
     SystemsApi,
 )
 from ..api.budget import month_end, next_minute
@@ -36,6 +35,7 @@ from ..const import CONF_SYSTEM_ID, DOMAIN
 from ..outcomes import raise_for
 from .auth import OAuth2SessionAuth
 from .budget import RequestBudget, plan_from_options
+from .totals import average_power, clean_stored, interval_length, lifetime_production, never_less
 
 if TYPE_CHECKING:
     from . import CloudConfigEntry
@@ -49,7 +49,6 @@ OPTIONAL_ENDPOINTS = (CONSUMPTION, BATTERY)
 MAX_INTERVAL_WITH_TELEMETRY = timedelta(hours=1)
 #: Two 429s this close together: the per-minute wait did not help, so it is the month.
 REPEATED_429 = timedelta(minutes=3)
-INTERVAL_SECONDS = 300
 STORE_VERSION = 1
 
 
@@ -58,21 +57,13 @@ class CloudData:
     """One cycle's worth of values."""
 
     summary: CloudSummary
+    #: Lifetime production including today, never lower than before.
+    lifetime_production: float | None
     consumption_power: float | None
     consumption_energy: float | None
     battery_soc: float | None
     battery_power: float | None
     requests_left: int | None
-
-
-def _average_power(intervals: list[Interval], energy_wh: float | None) -> float | None:
-    """Average power over the newest interval, from its energy."""
-    if energy_wh is None:
-        return None
-    length = INTERVAL_SECONDS
-    if len(intervals) >= 2:
-        length = max(1, intervals[-1].end_at - intervals[-2].end_at)
-    return round(energy_wh * 3600 / length, 1)
 
 
 class CloudCoordinator(DataUpdateCoordinator[CloudData]):
@@ -120,7 +111,7 @@ class CloudCoordinator(DataUpdateCoordinator[CloudData]):
 
     async def _async_setup(self) -> None:
         """Load the telemetry position and decide what one cycle fetches."""
-        self._state = await self._store.async_load() or {}
+        self._state = clean_stored(await self._store.async_load() or {})
         capabilities: dict[str, bool] = self._state.setdefault("capabilities", {})
         entry_id = self.config_entry.entry_id
         self.endpoints = []
@@ -177,8 +168,12 @@ class CloudCoordinator(DataUpdateCoordinator[CloudData]):
         summary = await self.client.async_get_summary(self.system_id)
         consumption = await self._telemetry(CONSUMPTION) if self.has_consumption else {}
         battery = await self._telemetry(BATTERY) if self.has_battery else {}
+        self._state["lifetime"] = never_less(
+            self._state.get("lifetime"), lifetime_production(summary)
+        )
         return CloudData(
             summary=summary,
+            lifetime_production=self._state["lifetime"],
             consumption_power=consumption.get("power"),
             consumption_energy=consumption.get("energy"),
             battery_soc=battery.get("soc"),
@@ -195,14 +190,18 @@ class CloudCoordinator(DataUpdateCoordinator[CloudData]):
         if not intervals:
             return state
         newest = intervals[-1]
+        length = interval_length(intervals, state.get("last_end_at"), state.get("interval_s"))
         state["last_end_at"] = newest.end_at
+        state["interval_s"] = length
         if kind == CONSUMPTION:
             state["energy"] = state.get("energy", 0.0) + sum(i.enwh or 0.0 for i in intervals)
-            state["power"] = _average_power(intervals, newest.enwh)
+            state["power"] = average_power(newest.enwh, length)
         else:
             state["soc"] = newest.soc
-            net = (newest.discharge_wh or 0.0) - (newest.charge_wh or 0.0)
-            state["power"] = _average_power(intervals, net)
+            net = None
+            if newest.discharge_wh is not None or newest.charge_wh is not None:
+                net = (newest.discharge_wh or 0.0) - (newest.charge_wh or 0.0)
+            state["power"] = average_power(net, length)
         self._save()
         return state
 
@@ -222,7 +221,7 @@ class CloudCoordinator(DataUpdateCoordinator[CloudData]):
         return self.data
 
     def _rate_limited(self, err: CloudRateLimited, now: datetime) -> CloudData:
-        """Back off to the next minute, or to the next month when the month is used up."""
+        """Wait until the limit resets (``period_end``); warn only when the month is used up."""
         monthly = err.monthly
         if monthly is None:
             # The answer does not say which limit: a second 429 right after
@@ -231,6 +230,8 @@ class CloudCoordinator(DataUpdateCoordinator[CloudData]):
             monthly = repeated or self.budget.requests_left(now) == 0
         self._last_429 = now
         until = month_end(now) if monthly else next_minute(now) + timedelta(seconds=1)
+        if err.until is not None and err.until > now:
+            until = err.until + timedelta(seconds=1)  # the service says when it resets
         self.budget.blocked_until = until
         if monthly:
             _LOGGER.warning(

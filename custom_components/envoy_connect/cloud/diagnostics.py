@@ -39,6 +39,7 @@ def cloud_diagnostics(entry: CloudConfigEntry) -> tuple[dict[str, Any], set[str]
             "last_update_success": coordinator.last_update_success,
             "update_interval": str(coordinator.update_interval),
         },
+        "rejected_values": dict(coordinator.client.values.rejected),
         "data": asdict(data) if data else None,
     }
     return dump, secrets, serials

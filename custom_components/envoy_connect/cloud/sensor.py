@@ -84,7 +84,7 @@ CLOUD_SENSORS: tuple[CloudSensorDescription, ...] = (
     CloudSensorDescription(
         key="energy_lifetime",
         translation_key="lifetime_production",
-        value_fn=lambda d: d.summary.energy_lifetime,
+        value_fn=lambda d: d.lifetime_production,
         **LIFETIME_ENERGY,
     ),
     CloudSensorDescription(

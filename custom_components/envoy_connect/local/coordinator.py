@@ -21,8 +21,9 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 from pyenphase import EnvoyData
 
+from .. import issues
 from ..api import EnvoyConnectError, EnvoyGateway, GatewayCapabilities
-from ..const import DEFAULT_SCAN_INTERVAL, DOMAIN
+from ..const import CONF_GATEWAY_KEY, DEFAULT_SCAN_INTERVAL, DOMAIN
 from ..outcomes import outcome_of, raise_for
 
 if TYPE_CHECKING:
@@ -75,13 +76,26 @@ class EnvoyCoordinator(DataUpdateCoordinator[EnvoyData]):
     async def _async_update_data(self) -> EnvoyData:
         before = self.gateway.firmware
         try:
-            return await self.gateway.async_update()
+            data = await self.gateway.async_update()
         except EnvoyConnectError as err:
             raise_for(self.hass, self.config_entry, err, host=self.gateway.host)
         finally:
             # Also when the new firmware refuses our credentials (5 -> 7).
             if before and (after := self.gateway.firmware) and after != before:
                 self._firmware_changed(before, after)
+        self._remember_identity()
+        return data
+
+    @callback
+    def _remember_identity(self) -> None:
+        """Store the gateway's TLS key: on first contact, or when the gateway renewed it."""
+        entry = self.config_entry
+        key = self.gateway.identity if self.gateway.uses_token_auth else None
+        if key and entry.data.get(CONF_GATEWAY_KEY) != key:
+            self.hass.config_entries.async_update_entry(
+                entry, data={**entry.data, CONF_GATEWAY_KEY: key}
+            )
+        issues.async_clear(self.hass, entry, *issues.IDENTITY_KINDS)
 
     async def async_write(
         self, write: Callable[[EnvoyGateway], Awaitable[None]], entity_id: str

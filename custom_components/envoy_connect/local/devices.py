@@ -199,3 +199,27 @@ GENERATOR = PartKind(
     _generator,
     _gateway_serial,
 )
+
+PART_KINDS = (
+    GATEWAY,
+    INVERTER,
+    ENCHARGE,
+    ENPOWER,
+    ACB,
+    ACB_BATTERY,
+    COLLAR,
+    C6CC,
+    RELAY,
+    GENERATOR,
+)
+
+
+def reported_devices(coordinator: EnvoyCoordinator) -> set[tuple[str, str]]:
+    """Identifiers of every device the gateway reports now (the rest may be deleted)."""
+    data = coordinator.data
+    return {
+        identifier
+        for kind in PART_KINDS
+        for part in kind.ids(coordinator, data)
+        for identifier in kind.device(coordinator, data, part).get("identifiers", set())
+    }

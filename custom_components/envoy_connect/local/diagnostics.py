@@ -39,6 +39,7 @@ def local_diagnostics(entry: LocalConfigEntry) -> tuple[dict[str, Any], set[str]
             "uses_token_auth": gateway.uses_token_auth,
             "supported_features": str(capabilities.features) if capabilities else None,
             "meters": list(capabilities.meters) if capabilities else None,
+            "unreadable_answers": gateway.bad_answers,
         },
         "auth": {
             "token_type": token.kind.value if token else None,

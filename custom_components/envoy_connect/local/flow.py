@@ -11,7 +11,12 @@ from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 import probatio as vol
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlowWithReload
+from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
 from homeassistant.const import (
     CONF_HOST,
     CONF_PASSWORD,
@@ -22,9 +27,23 @@ from homeassistant.const import (
 from homeassistant.helpers.selector import NumberSelector, NumberSelectorConfig, NumberSelectorMode
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 
-from ..const import CONF_AUTH_STATE, DEFAULT_SCAN_INTERVAL, MAX_SCAN_INTERVAL, MIN_SCAN_INTERVAL
+from ..const import (
+    CONF_AUTH_STATE,
+    CONF_GATEWAY_KEY,
+    DEFAULT_SCAN_INTERVAL,
+    DOMAIN,
+    MAX_SCAN_INTERVAL,
+    MIN_SCAN_INTERVAL,
+)
 from ..outcomes import LOCAL_REAUTH_REASONS, MFA_ERROR
-from .form import TEXT, async_validate_with_errors, credentials_schema, token_schema
+from .form import (
+    TEXT,
+    Validation,
+    async_validate_for_form,
+    credentials_schema,
+    token_schema,
+)
+from .identity import async_trusted_move
 
 
 def _gateway_schema(defaults: Mapping[str, Any]) -> vol.Schema:
@@ -63,6 +82,11 @@ class LocalFlow(ConfigFlow):
         self._discovered_host: str | None = None
         self._discovered_serial: str | None = None
         self._mfa_input: dict[str, Any] = {}
+        #: A TLS key the user confirmed for the entry's gateway in this flow.
+        self._confirmed_key: str | None = None
+        #: The step to return to once the user confirms a changed key, and the key.
+        self._resume: Callable[[], Coroutine[Any, Any, ConfigFlowResult]] | None = None
+        self._identity: dict[str, str] = {}
 
     async def async_step_local(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for host and credentials, validate, create the entry."""
@@ -106,9 +130,8 @@ class LocalFlow(ConfigFlow):
     async def _async_validate_and_create(
         self, user_input: dict[str, Any]
     ) -> tuple[ConfigFlowResult | None, dict[str, str]]:
-        validated, errors = await async_validate_with_errors(
-            self.hass, user_input, self._discovered_serial
-        )
+        result = await async_validate_for_form(self.hass, user_input, self._discovered_serial)
+        validated, errors = result.validated, result.errors
         if validated is None:
             return None, errors
         await self.async_set_unique_id(validated.serial, raise_on_progress=False)
@@ -116,14 +139,25 @@ class LocalFlow(ConfigFlow):
         return self.async_create_entry(title=f"Envoy {validated.serial}", data=validated.data), {}
 
     async def async_step_zeroconf(self, discovery_info: ZeroconfServiceInfo) -> ConfigFlowResult:
-        """A gateway announced itself; a known one that moved gets its new address."""
+        """A gateway announced itself; a known one that moved gets its new address, if trusted.
+
+        The serial in an announcement is public: anyone on the LAN can announce
+        it. A new address is taken only when it presents the gateway's trusted
+        TLS key (or, for firmware < 7, where nothing secret is ever sent).
+        """
         if discovery_info.ip_address.version != 4:
             return self.async_abort(reason="not_ipv4_address")
         serial = discovery_info.properties.get("serialnum")
         if not serial:
             return self.async_abort(reason="no_serial")
         await self.async_set_unique_id(serial)
-        self._abort_if_unique_id_configured(updates={CONF_HOST: discovery_info.host})
+        entry = self.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, serial)
+        if entry is not None and entry.data.get(CONF_HOST) != discovery_info.host:
+            updates = await async_trusted_move(self.hass, entry, discovery_info.host)
+            if updates is None:
+                return self.async_abort(reason="already_configured")
+            self._abort_if_unique_id_configured(updates=updates)
+        self._abort_if_unique_id_configured()
         self._discovered_host = discovery_info.host
         self._discovered_serial = serial
         self.context["title_placeholders"] = {"name": f"Envoy {serial}"}
@@ -136,9 +170,16 @@ class LocalFlow(ConfigFlow):
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            validated, errors = await async_validate_with_errors(
-                self.hass, _keep_stored_secrets(user_input, entry.data), entry.unique_id
-            )
+            merged = _keep_stored_secrets(user_input, entry.data)
+            result = await self._async_validate_for_entry(merged)
+            if result.presented_key:
+                return await self._async_ask_to_confirm(
+                    merged[CONF_HOST],
+                    result.presented_key,
+                    self._async_reconfigure_local,
+                    user_input,
+                )
+            validated, errors = result.validated, result.errors
             if validated:
                 await self.async_set_unique_id(validated.serial)
                 self._abort_if_unique_id_mismatch(reason="wrong_gateway")
@@ -169,9 +210,17 @@ class LocalFlow(ConfigFlow):
         if user_input is not None:
             # The token-only form keeps the stored username (for the next form's pre-fill).
             known = {CONF_HOST: entry.data[CONF_HOST], CONF_USERNAME: entry.data.get(CONF_USERNAME)}
-            validated, errors = await async_validate_with_errors(
-                self.hass, {**known, **user_input}, entry.unique_id
-            )
+            result = await self._async_validate_for_entry({**known, **user_input})
+            if result.presented_key:
+                saved = user_input
+
+                async def resume(_input: dict[str, Any] | None) -> ConfigFlowResult:
+                    return await self._async_reauth_form(reason, saved)
+
+                return await self._async_ask_to_confirm(
+                    entry.data[CONF_HOST], result.presented_key, resume, user_input
+                )
+            validated, errors = result.validated, result.errors
             if validated:
                 await self.async_set_unique_id(validated.serial)
                 self._abort_if_unique_id_mismatch(reason="wrong_gateway")
@@ -193,7 +242,50 @@ class LocalFlow(ConfigFlow):
             },
         )
 
+    async def _async_validate_for_entry(self, user_input: Mapping[str, Any]) -> Validation:
+        """Validate for the entry of this reconfigure or reauth, with its trusted key."""
+        entry = (
+            self._get_reauth_entry()
+            if self.source == SOURCE_REAUTH
+            else (self._get_reconfigure_entry())
+        )
+        trusted = self._confirmed_key or entry.data.get(CONF_GATEWAY_KEY)
+        return await async_validate_for_form(self.hass, user_input, entry.unique_id, trusted)
 
+    async def _async_ask_to_confirm(
+        self, host: str, presented: str, resume: _Resume, user_input: dict[str, Any]
+    ) -> ConfigFlowResult:
+        """The address presents another TLS key than the trusted one: nothing was sent yet."""
+        entry = (
+            self._get_reauth_entry()
+            if self.source == SOURCE_REAUTH
+            else (self._get_reconfigure_entry())
+        )
+        self._identity = {
+            "host": host,
+            "trusted": str(entry.data.get(CONF_GATEWAY_KEY) or ""),
+            "presented": presented,
+        }
+
+        async def again() -> ConfigFlowResult:
+            return await resume(user_input)
+
+        self._resume = again
+        return await self.async_step_confirm_identity()
+
+    async def async_step_confirm_identity(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The user confirms the gateway at this address is theirs; then the step goes on."""
+        if user_input is not None and self._resume is not None:
+            self._confirmed_key = self._identity["presented"]
+            return await self._resume()
+        return self.async_show_form(
+            step_id="confirm_identity", description_placeholders=self._identity
+        )
+
+
+type _Resume = Callable[[dict[str, Any] | None], Coroutine[Any, Any, ConfigFlowResult]]
 type _Step = Callable[[LocalFlow, dict[str, Any] | None], Coroutine[Any, Any, ConfigFlowResult]]
 
 

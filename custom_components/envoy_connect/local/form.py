@@ -15,9 +15,16 @@ import probatio as vol
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_TOKEN, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.selector import TextSelector, TextSelectorConfig, TextSelectorType
+from homeassistant.util import dt as dt_util
 
-from ..api import EnvoyToken, GatewayUnreachable
-from ..const import CONF_AUTH_STATE
+from ..api import (
+    EnvoyToken,
+    GatewayIdentityChanged,
+    GatewayUnreachable,
+    TokenExpired,
+    normalize_host,
+)
+from ..const import CONF_AUTH_STATE, CONF_GATEWAY_KEY
 from ..outcomes import form_error
 from .session import flow_gateway
 
@@ -52,10 +59,19 @@ class Validated:
 
 
 async def async_validate(
-    hass: HomeAssistant, user_input: Mapping[str, Any], expected_serial: str | None = None
+    hass: HomeAssistant,
+    user_input: Mapping[str, Any],
+    expected_serial: str | None = None,
+    trusted_key: str | None = None,
 ) -> Validated:
-    """Connect, authenticate and fetch once with the given input; raise api errors."""
-    data: dict[str, Any] = {CONF_HOST: str(user_input[CONF_HOST]).strip()}
+    """Connect, authenticate and fetch once with the given input; raise api errors.
+
+    ``trusted_key`` is the TLS key the gateway must present before anything
+    secret is sent (None: a new gateway, whose key is then recorded).
+    """
+    data: dict[str, Any] = {CONF_HOST: normalize_host(str(user_input[CONF_HOST]))}
+    if trusted_key:
+        data[CONF_GATEWAY_KEY] = trusted_key
     for key in (CONF_USERNAME, CONF_PASSWORD):
         if value := str(user_input.get(key) or "").strip():
             data[key] = value
@@ -63,6 +79,8 @@ async def async_validate(
     if raw := str(user_input.get(CONF_TOKEN) or "").strip():
         token = EnvoyToken.parse(raw)
         token.check_serial(expected_serial)
+        if token.is_expired(dt_util.utcnow()):
+            raise TokenExpired("the pasted token has expired")
         auth["token"] = token.raw
     data[CONF_AUTH_STATE] = auth
 
@@ -72,14 +90,49 @@ async def async_validate(
         if not gateway.serial:
             raise GatewayUnreachable("the gateway did not report a serial number")
         data[CONF_AUTH_STATE] = gateway.auth_state.as_dict()
+        data.pop(CONF_GATEWAY_KEY, None)
+        if gateway.uses_token_auth and gateway.identity:
+            data[CONF_GATEWAY_KEY] = gateway.identity
         return Validated(gateway.serial, gateway.firmware, data)
 
 
-async def async_validate_with_errors(
-    hass: HomeAssistant, user_input: Mapping[str, Any], expected_serial: str | None = None
-) -> tuple[Validated | None, dict[str, str]]:
+@dataclass(frozen=True, slots=True)
+class Validation:
+    """``async_validate``'s result in a form's terms."""
+
+    validated: Validated | None
+    errors: dict[str, str]
+    #: The key the host presented instead of the trusted one, for the user to confirm.
+    presented_key: str | None = None
+
+
+async def async_validate_for_form(
+    hass: HomeAssistant,
+    user_input: Mapping[str, Any],
+    expected_serial: str | None = None,
+    trusted_key: str | None = None,
+) -> Validation:
     """``async_validate`` with errors turned into form error keys (see ``outcomes``)."""
     try:
-        return await async_validate(hass, user_input, expected_serial), {}
+        return Validation(await async_validate(hass, user_input, expected_serial, trusted_key), {})
+    except GatewayIdentityChanged as err:
+        try:
+            await _async_check_serial(hass, str(user_input[CONF_HOST]), expected_serial)
+        except Exception as wrong:  # noqa: BLE001 -- every error becomes a form error
+            return Validation(None, form_error(wrong, "identifying the gateway"))
+        return Validation(None, form_error(err, ""), err.presented)
     except Exception as err:  # noqa: BLE001 -- every error becomes a form error
-        return None, form_error(err, "validating the gateway")
+        return Validation(None, form_error(err, "validating the gateway"))
+
+
+async def _async_check_serial(hass: HomeAssistant, host: str, expected: str | None) -> None:
+    """A host with an unknown key: is it at least the same gateway? (/info, nothing secret).
+
+    Another serial is simply the wrong address; the same serial with another key
+    is for the user to confirm.
+
+    :raises GatewayMismatch: the host reports another serial.
+    """
+    data = {CONF_HOST: normalize_host(host), CONF_AUTH_STATE: {}}
+    async with flow_gateway(hass, data, expected_serial=expected) as gateway:
+        await gateway.async_identify()

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
-import aiohttp
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import (
@@ -24,10 +23,11 @@ from ..api import (
     AuthState,
     EnlightenLogin,
     EnvoyGateway,
-    ResponseLog,
+    GatewayCookieJar,
+    SessionGuard,
     TokenManager,
 )
-from ..const import CONF_AUTH_STATE
+from ..const import CONF_AUTH_STATE, CONF_GATEWAY_KEY
 from ..endpoints import enlighten_endpoints
 
 
@@ -62,23 +62,26 @@ def build_gateway(
 ) -> EnvoyGateway:
     """The gateway at ``data[CONF_HOST]``, on a session of its own.
 
-    The session skips TLS verification and allows cookies for IP hosts; its
-    trace hook lets the gateway read the statuses pyenphase does not report.
+    The session skips TLS verification (Envoys sign their own certificates) and
+    pins the gateway's key instead (``CONF_GATEWAY_KEY``, trusted on first use);
+    it keeps the gateway's cookies for its own address, caps every answer, and
+    lets the gateway read the statuses pyenphase does not report.
     An entry's session is detached by HA on unload; a flow detaches its own.
     """
-    responses = ResponseLog()
+    guard = SessionGuard(pin=data.get(CONF_GATEWAY_KEY))
     session = async_create_clientsession(
         hass,
         verify_ssl=False,
         auto_cleanup=for_entry,
-        cookie_jar=aiohttp.CookieJar(unsafe=True),
-        trace_configs=[responses.trace_config],
+        cookie_jar=GatewayCookieJar(data[CONF_HOST]),
+        trace_configs=[guard.trace_config],
+        middlewares=[guard.middleware],
     )
     return EnvoyGateway(
         data[CONF_HOST],
         session,
         tokens,
-        responses=responses,
+        guard=guard,
         expected_serial=expected_serial,
         username=data.get(CONF_USERNAME),
         password=data.get(CONF_PASSWORD),

@@ -41,6 +41,9 @@ class EntryTokens:
         self._entry = entry
         self._serial = str(entry.unique_id)
         self.manager = token_manager(hass, entry.data, on_change=self._persist)
+        #: The auth state this manager loaded or last wrote: the entry's, unless a flow
+        #: (reconfigure, reauth, a repair) replaced it since.
+        self._written: Any = entry.data.get(CONF_AUTH_STATE)
         self._unsub: CALLBACK_TYPE | None = None
         self._started = False
 
@@ -60,12 +63,21 @@ class EntryTokens:
 
     @callback
     def _persist(self, state: AuthState) -> None:
-        """Write the state into the entry at once, so a restart reuses the token."""
+        """Write the state into the entry at once, so a restart reuses the token.
+
+        A login that finishes after a flow replaced the entry's credentials (the
+        entry reloads right after) must not write the old account's result back.
+        """
         entry = self._entry
-        if entry.data.get(CONF_AUTH_STATE) != state.as_dict():
+        if entry.data.get(CONF_AUTH_STATE) != self._written:
+            _LOGGER.debug("Auth state of %s was replaced; a late login is dropped", entry.title)
+            return
+        new = state.as_dict()
+        if entry.data.get(CONF_AUTH_STATE) != new:
             self._hass.config_entries.async_update_entry(
-                entry, data={**entry.data, CONF_AUTH_STATE: state.as_dict()}
+                entry, data={**entry.data, CONF_AUTH_STATE: new}
             )
+            self._written = new
         self.async_reschedule()
 
     @callback

@@ -1,0 +1,116 @@
+"""The gateway session layer: cookies for the gateway only, bounded answers, closed clients."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from unittest.mock import patch
+
+import aiohttp
+import pytest
+from aiohttp import web
+from pyenphase.exceptions import EnvoyClientClosedError
+from yarl import URL
+
+from custom_components.envoy_connect.api import EnvoyGateway, GatewayUnreachable, TokenManager
+from custom_components.envoy_connect.api.http import (
+    MAX_RESPONSE_BYTES,
+    GatewayCookieJar,
+    ResponseTooLarge,
+    SessionGuard,
+    read_bounded,
+)
+from custom_components.envoy_connect.api.token_manager import AuthState
+from simulator import SimulatorHarness
+
+
+async def test_cookie_jar_keeps_the_gateway_cookie_for_its_own_port() -> None:
+    """A redirect to another port of the same address neither gets nor sets the session."""
+    jar = GatewayCookieJar("192.168.1.20:8443")
+    gateway = URL("https://192.168.1.20:8443/")
+    jar.update_cookies({"sessionId": "s3cr3t"}, gateway)
+    assert jar.filter_cookies(gateway)["sessionId"].value == "s3cr3t"
+    elsewhere = URL("http://192.168.1.20:8080/info")
+    assert not jar.filter_cookies(elsewhere)
+    jar.update_cookies({"sessionId": "planted"}, elsewhere)
+    assert jar.filter_cookies(gateway)["sessionId"].value == "s3cr3t"
+    assert not jar.filter_cookies(URL("https://192.168.1.21:8443/"))
+
+
+async def test_cookie_jar_without_port_takes_the_default_ports_only() -> None:
+    jar = GatewayCookieJar("envoy.local")
+    jar.update_cookies({"sessionId": "x"}, URL("https://envoy.local/"))
+    assert jar.filter_cookies(URL("http://envoy.local/production.json"))
+    assert not jar.filter_cookies(URL("http://envoy.local:81/production.json"))
+
+
+@pytest.fixture
+async def announcer(socket_enabled: None) -> AsyncGenerator[str]:
+    """A server that announces a body far over the cap."""
+
+    async def huge(_request: web.Request) -> web.StreamResponse:
+        return web.Response(body=b"x", headers={"Content-Length": str(MAX_RESPONSE_BYTES * 50)})
+
+    app = web.Application()
+    app.router.add_get("/", huge)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    server = site._server
+    assert server is not None
+    yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
+    await runner.cleanup()
+
+
+async def test_announced_huge_answer_is_not_read(announcer: str) -> None:
+    async with aiohttp.ClientSession() as session, session.get(announcer) as response:
+        with pytest.raises(ResponseTooLarge):
+            await read_bounded(response)
+
+
+@pytest.fixture
+async def legacy(socket_enabled: None) -> AsyncGenerator[SimulatorHarness]:
+    harness = SimulatorHarness(["legacy"])
+    await harness.start()
+    yield harness
+    await harness.stop()
+
+
+async def _gateway(
+    harness: SimulatorHarness, session: aiohttp.ClientSession, guard: SessionGuard
+) -> EnvoyGateway:
+    tokens = TokenManager(login=None, username=None, password=None, state=AuthState())
+    return EnvoyGateway(harness.envoys["legacy"].address, session, tokens, guard=guard)
+
+
+async def test_closed_client_is_an_outage(legacy: SimulatorHarness) -> None:
+    """pyenphase's EnvoyClientClosedError (a RuntimeError) is "unreachable", not a crash."""
+    guard = SessionGuard()
+    async with aiohttp.ClientSession(
+        trace_configs=[guard.trace_config], middlewares=[guard.middleware]
+    ) as session:
+        gateway = await _gateway(legacy, session, guard)
+        await gateway.async_connect()
+        with (
+            patch.object(gateway.envoy, "update", side_effect=EnvoyClientClosedError("closed")),
+            pytest.raises(GatewayUnreachable),
+        ):
+            await gateway.async_update()
+        assert (await gateway.async_update()) is not None
+
+
+async def test_unreadable_interface_settings_do_not_fail_the_connect(
+    legacy: SimulatorHarness,
+) -> None:
+    """/home is optional: garbage there costs the MAC address, not the setup."""
+    guard = SessionGuard()
+    async with aiohttp.ClientSession(
+        trace_configs=[guard.trace_config], middlewares=[guard.middleware]
+    ) as session:
+        gateway = await _gateway(legacy, session, guard)
+        with patch.object(
+            type(gateway.envoy), "interface_settings", side_effect=ValueError("not json")
+        ):
+            await gateway.async_connect()
+        assert gateway.mac is None
+        assert gateway.serial == legacy.envoys["legacy"].profile.serial
