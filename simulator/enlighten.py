@@ -43,6 +43,8 @@ class EnlightenAccount:
     kind: str = "owner"  # "owner" or "installer"
     serials: set[str] = field(default_factory=set)
     mfa: bool = False
+    #: Enlighten blocked the account (e.g. after failed logins).
+    blocked: bool = False
 
 
 class EnlightenSimulator:
@@ -58,6 +60,10 @@ class EnlightenSimulator:
         self.issued_tokens: list[str] = []
         self._sessions: dict[str, str] = {}  # session_id -> email
         self.login_delay = 0.0
+        #: Refuse new sessions: the account has too many open.
+        self.too_many_sessions = False
+        #: Answer the login with 406 Not Acceptable (seen by other clients in 2026).
+        self.refuse_client = False
         #: Seconds a token from /tokens lives; None: Enphase's own lifetimes.
         #: Lets tests and ``scripts/develop`` play a shorter token policy.
         self.token_lifetime: int | None = None
@@ -144,16 +150,20 @@ class EnlightenSimulator:
         account = self.accounts.get(email)
         if account is None or not secrets.compare_digest(account.password, password):
             return web.json_response({"message": "Invalid email or password"}, status=401)
-        if account.mfa:
-            # MFA accounts get a challenge instead of a session.
+        if self.refuse_client:
+            return web.Response(status=406, text="Not Acceptable")
+        if account.blocked:
+            return web.json_response({"success": False, "isBlocked": True})
+        if self.too_many_sessions:
             return web.json_response(
-                {
-                    "message": "success",
-                    "is_consumer": account.kind == "owner",
-                    "requires_mfa": True,
-                    "user_id": 4711,
-                }
+                {"message": "Too many active sessions. Please sign out of other sessions."}
             )
+        if account.mfa:
+            # The real MFA answer (Enlighten's web login, 2025-2026): no session,
+            # a nonce cookie for the one-time-code step, and this body.
+            response = web.json_response({"success": True, "isBlocked": False})
+            response.set_cookie("login_otp_nonce", secrets.token_hex(16), httponly=True)
+            return response
         session_id = secrets.token_hex(16)
         self._sessions[session_id] = email
         return web.json_response(

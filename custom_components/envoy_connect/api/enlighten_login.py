@@ -14,7 +14,15 @@ from typing import Any
 
 import aiohttp
 
-from .errors import EnlightenMfaRequired, EnlightenRejected, EnlightenUnavailable
+from .errors import (
+    EnlightenAccountBlocked,
+    EnlightenClientRefused,
+    EnlightenGatewayNotLinked,
+    EnlightenMfaRequired,
+    EnlightenRejected,
+    EnlightenTooManySessions,
+    EnlightenUnavailable,
+)
 from .http import read_bounded
 
 _LOGGER = logging.getLogger(__name__)
@@ -59,15 +67,19 @@ class EnlightenLogin:
             f"{self._endpoints.login_base}/login/login.json",
             data={"user[email]": username, "user[password]": password},
         )
-        if not isinstance(login, dict):
-            raise EnlightenUnavailable("login answer is not an object")
-        if not (session_id := login.get("session_id")):
-            raise EnlightenMfaRequired("login answered without a session id")
-        token = await self._post(
-            f"{self._endpoints.token_base}/tokens",
-            json={"session_id": session_id, "serial_num": serial, "username": username},
-            expect_json=False,
-        )
+        session_id = _session_of(login)
+        try:
+            token = await self._post(
+                f"{self._endpoints.token_base}/tokens",
+                json={"session_id": session_id, "serial_num": serial, "username": username},
+                expect_json=False,
+            )
+        except EnlightenRejected as err:
+            if err.status == 403:  # a valid session, and still no token: not this account's
+                raise EnlightenGatewayNotLinked(
+                    "the token service refused this gateway for the account"
+                ) from None
+            raise
         if not isinstance(token, str) or token.count(".") != 2:
             raise EnlightenUnavailable("token service answered something that is not a JWT")
         return token
@@ -93,7 +105,11 @@ class EnlightenLogin:
             async with self._session.post(url, timeout=REQUEST_TIMEOUT, **kwargs) as resp:
                 if resp.status in (401, 403):
                     _LOGGER.debug("Enlighten %s rejected the request (%s)", service, resp.status)
-                    raise EnlightenRejected(f"Enlighten {service} answered {resp.status}")
+                    raise EnlightenRejected(
+                        f"Enlighten {service} answered {resp.status}", status=resp.status
+                    )
+                if resp.status == 406:
+                    raise EnlightenClientRefused(f"Enlighten {service} refused this client (406)")
                 if resp.status != 200:
                     raise EnlightenUnavailable(f"Enlighten {service} answered {resp.status}")
                 body = await read_bounded(resp)
@@ -108,3 +124,29 @@ class EnlightenLogin:
             ) from err
         except ValueError as err:  # JSON decoding
             raise EnlightenUnavailable(f"Enlighten {service} answered invalid JSON") from err
+
+
+def _session_of(login: Any) -> str:
+    """The session id of a login answer, or the error its answer means.
+
+    Real answers: a session (``session_id``); MFA accounts get
+    ``{"success":true,"isBlocked":false}`` and a ``login_otp_nonce`` cookie;
+    a blocked account ``"isBlocked": true``; a login beyond the account's
+    session limit a message saying "too many active sessions".
+
+    :raises EnlightenAccountBlocked: the account is blocked.
+    :raises EnlightenTooManySessions: too many sessions are open.
+    :raises EnlightenMfaRequired: the account needs a one-time code.
+    :raises EnlightenUnavailable: not an answer we can read.
+    """
+    if not isinstance(login, dict):
+        raise EnlightenUnavailable("login answer is not an object")
+    if session_id := login.get("session_id"):
+        return str(session_id)
+    if login.get("isBlocked") is True:
+        raise EnlightenAccountBlocked("Enlighten reports the account as blocked")
+    if "too many" in str(login.get("message", "")).lower():
+        raise EnlightenTooManySessions("Enlighten refused another session")
+    if login.get("success") is True:
+        raise EnlightenMfaRequired("the account needs a one-time code")
+    raise EnlightenUnavailable("login answered neither a session nor a challenge")

@@ -102,6 +102,30 @@ class EnlightenRejected(EnlightenError):
     failure = LoginFailure.REJECTED
     is_verdict = True
 
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        """``status``: the HTTP status of the refusal, when there was one."""
+        super().__init__(message)
+        self.status = status
+
+
+class EnlightenAccountBlocked(EnlightenRejected):
+    """Enlighten blocked the account (``"isBlocked": true``), e.g. after failed logins.
+
+    Not a wrong password and not MFA: the user unblocks it with Enphase first.
+    """
+
+
+class EnlightenGatewayNotLinked(EnlightenRejected):
+    """The token service refused this gateway (403): it is not on the account's sites."""
+
+
+class EnlightenTooManySessions(EnlightenUnavailable):
+    """Enlighten refused a new session: too many are active. Not a credential verdict."""
+
+
+class EnlightenClientRefused(EnlightenUnavailable):
+    """Enlighten answered 406 Not Acceptable: it refuses this client, not the credentials."""
+
 
 class EnlightenMfaRequired(EnlightenError):
     """The account uses multi-factor authentication: the login has no session id.
