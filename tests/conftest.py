@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import ssl
 from collections.abc import AsyncGenerator, Generator
 from datetime import timedelta
@@ -107,6 +108,16 @@ def _ignore_hangups_seen_by_simulated_servers(hass: HomeAssistant) -> None:
             report(loop, context)
 
     loop.set_exception_handler(handler)
+
+
+def user_tracebacks(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    """Our and HA's records a user would see with a traceback (HA logs the full error at debug)."""
+    ours = ("custom_components", "homeassistant", "pyenphase")
+    return [
+        r
+        for r in caplog.records
+        if r.name.startswith(ours) and r.levelno >= logging.INFO and r.exc_info
+    ]
 
 
 def entry_data(sim: SimulatorHarness, profile: str, **overrides: Any) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import pytest
@@ -17,7 +16,7 @@ from custom_components.envoy_connect.cloud.totals import interval_length
 from custom_components.envoy_connect.const import DOMAIN
 from simulator import SimulatorHarness
 
-from .conftest import authorize, poll, sensor_state
+from .conftest import authorize, poll, sensor_state, user_tracebacks
 from .conftest import start_cloud_flow as start_flow
 from .test_cloud import CABIN, HOME, _add_cloud_entry
 
@@ -73,12 +72,7 @@ async def test_bad_interval_never_reaches_the_total(
     await hass.async_block_till_done()
     await _poll_cycle(hass, entry, freezer)
     assert entry.runtime_data.coordinator.last_update_success
-    ours = ("custom_components", "homeassistant")
-    assert not [
-        r
-        for r in caplog.records
-        if r.name.startswith(ours) and r.levelno >= logging.INFO and r.exc_info
-    ]
+    assert not user_tracebacks(caplog)
 
 
 async def test_lifetime_never_falls_and_includes_today(
@@ -184,9 +178,4 @@ async def test_html_from_the_token_endpoint(
     sim.api.captive_paths.clear()
     await poll(hass, freezer, 600)
     assert coordinator.last_update_success
-    ours = ("custom_components", "homeassistant")
-    assert not [
-        r
-        for r in caplog.records
-        if r.name.startswith(ours) and r.levelno >= logging.INFO and r.exc_info
-    ]
+    assert not user_tracebacks(caplog)

@@ -27,16 +27,11 @@ from custom_components.envoy_connect.const import CONF_AUTH_STATE, CONF_GATEWAY_
 from simulator import EnvoySimulator, NetworkMode, SimulatorHarness
 from simulator.profiles import PROFILES
 
-from .conftest import DEMO_OWNER, poll, setup_profile, start_local_flow
+from .conftest import DEMO_OWNER, poll, setup_profile, start_local_flow, user_tracebacks
 
 
 def _ok(entry: MockConfigEntry) -> bool:
     return bool(entry.runtime_data.coordinator.last_update_success)
-
-
-def _tracebacks(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    """Records a user would see with a traceback (HA logs the full error at debug level)."""
-    return [r for r in caplog.records if r.levelno >= logging.INFO and r.exc_info]
 
 
 def _issue(hass: HomeAssistant, kind: str, entry: MockConfigEntry) -> ir.IssueEntry | None:
@@ -212,7 +207,7 @@ async def test_runaway_answer_is_an_outage(
     # The sender also fills the loopback socket buffers (a few MiB) that were never read.
     assert real.flooded < 3 * MAX_RESPONSE_BYTES
     assert "treated as an outage" in caplog.text
-    assert not _tracebacks(caplog)
+    assert not user_tracebacks(caplog)
     real.floods.clear()
     await poll(hass, freezer)
     assert _ok(entry)
@@ -291,7 +286,7 @@ async def test_odd_tokens(
             result["flow_id"], {CONF_HOST: envoy.address, CONF_TOKEN: token}
         )
         assert result["errors"] == {"base": error}
-    assert not _tracebacks(caplog)
+    assert not user_tracebacks(caplog)
 
 
 async def test_refusing_gateway_costs_no_login_per_refresh(
@@ -356,5 +351,5 @@ async def test_bad_answers_are_no_traceback(
         envoy.overrides.clear()
         await poll(hass, freezer)
         assert _ok(entry), path
-    assert not _tracebacks(caplog)
+    assert not user_tracebacks(caplog)
     assert entry.runtime_data.coordinator.gateway.bad_answers >= 2
