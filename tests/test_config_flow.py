@@ -10,7 +10,6 @@ from homeassistant.config_entries import SOURCE_ZEROCONF
 from homeassistant.const import (
     CONF_HOST,
     CONF_PASSWORD,
-    CONF_SCAN_INTERVAL,
     CONF_TOKEN,
     CONF_USERNAME,
 )
@@ -289,13 +288,8 @@ async def test_reauth_unknown_reason_falls_back(hass: HomeAssistant, sim: Simula
         assert hasattr(flow, f"async_step_{step}")
 
 
-async def test_options_change_interval(hass: HomeAssistant, sim: SimulatorHarness) -> None:
+async def test_gateway_has_no_polling_option(hass: HomeAssistant, sim: SimulatorHarness) -> None:
+    """HA's rules: no user-set scan interval; an automation polls faster (see README)."""
     entry = await setup_profile(hass, sim, "legacy")
-    result = await hass.config_entries.options.async_init(entry.entry_id)
-    assert result["type"] is FlowResultType.FORM
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_SCAN_INTERVAL: 15}
-    )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    await hass.async_block_till_done()
-    assert entry.runtime_data.coordinator.update_interval.total_seconds() == 15
+    assert entry.supports_options is False
+    assert entry.runtime_data.coordinator.update_interval.total_seconds() == 60

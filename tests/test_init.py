@@ -87,6 +87,7 @@ async def test_entities_keep_their_history_across_the_key_change(
         unique_id=serial,
         title=f"Envoy {serial}",
         data=entry_data(sim, "battery"),
+        options={"scan_interval": 10},
         minor_version=1,
     )
     entry.add_to_hass(hass)
@@ -105,7 +106,10 @@ async def test_entities_keep_their_history_across_the_key_change(
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    assert entry.minor_version == 2
+    assert entry.minor_version == 3
+    # 0.3 has no user-set polling interval; the stored one is dropped, not obeyed.
+    assert entry.options == {}
+    assert entry.runtime_data.coordinator.update_interval.total_seconds() == 60
     for before, after in old.items():
         assert registry.async_get_entity_id("sensor", DOMAIN, after) == entity_ids[before]
     assert hass.states.get(entity_ids[f"{serial}_current_power_production"]) is not None

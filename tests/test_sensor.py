@@ -11,6 +11,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
+from custom_components.envoy_connect.api.cadence import INVERTER_REPORT_PERIOD
 from custom_components.envoy_connect.const import DOMAIN
 from simulator import NetworkMode, SimulatorHarness
 
@@ -50,8 +51,12 @@ async def test_gateway_values(hass: HomeAssistant, sim: SimulatorHarness, profil
         assert float(_state(hass, f"{serial}_balanced_net_consumption")) == pytest.approx(
             r.net_consumption_w / 1000
         )
+        # The net-consumption CT counts what came from the grid and what went to it.
         assert float(_state(hass, f"{serial}_lifetime_net_consumption")) == pytest.approx(
-            r.consumption_wh_lifetime / 1_000_000
+            r.grid_import_wh_lifetime / 1_000_000
+        )
+        assert float(_state(hass, f"{serial}_lifetime_net_production")) == pytest.approx(
+            r.grid_export_wh_lifetime / 1_000_000
         )
     else:
         assert f"{serial}_consumption" not in ids
@@ -106,12 +111,12 @@ async def test_token_expiry_sensor(hass: HomeAssistant, sim: SimulatorHarness) -
 async def test_values_follow_and_unavailable(
     hass: HomeAssistant, sim: SimulatorHarness, freezer: FrozenDateTimeFactory
 ) -> None:
-    """New values appear on the next poll; an offline gateway makes entities unavailable."""
+    """New values appear with the inverters' next report; an offline gateway: unavailable."""
     await setup_profile(hass, sim, "legacy")
     envoy = sim.envoys["legacy"]
     first = next(iter(envoy.readings.inverter_watts))
     envoy.readings.inverter_watts[first] = 42
-    await poll(hass, freezer)
+    await poll(hass, freezer, INVERTER_REPORT_PERIOD)
     assert _state(hass, f"{first}_inverter_power") == "42"
 
     await envoy.set_mode(NetworkMode.OFFLINE)
@@ -132,7 +137,7 @@ async def test_inverter_disappears_then_returns(
     del r.inverter_watts[serial]
     new_serial = "482199999999"
     r.inverter_watts[new_serial] = 77
-    await poll(hass, freezer)
+    await poll(hass, freezer, INVERTER_REPORT_PERIOD)
     assert _state(hass, f"{serial}_inverter_power") == STATE_UNAVAILABLE
     assert _state(hass, f"{new_serial}_inverter_power") == "77"
 
@@ -166,7 +171,7 @@ async def test_only_gone_parts_can_be_deleted(
     r = sim.envoys["legacy"].readings
     gone, kept = list(r.inverter_watts)[:2]
     del r.inverter_watts[gone]
-    await poll(hass, freezer)
+    await poll(hass, freezer, INVERTER_REPORT_PERIOD)
     registry = dr.async_get(hass)
     client = await hass_ws_client(hass)
 

@@ -14,7 +14,7 @@ from homeassistant.core import callback
 
 from .cloud.flow import CloudFlow, CloudOptionsFlow
 from .const import DOMAIN, is_cloud_entry_data
-from .local.flow import LocalFlow, LocalOptionsFlow
+from .local.flow import LocalFlow
 
 
 class EnvoyConnectConfigFlow(LocalFlow, CloudFlow, domain=DOMAIN):
@@ -22,15 +22,19 @@ class EnvoyConnectConfigFlow(LocalFlow, CloudFlow, domain=DOMAIN):
 
     DOMAIN = DOMAIN
     VERSION = 1
-    MINOR_VERSION = 2
+    MINOR_VERSION = 3
 
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: ConfigEntry[Any]) -> OptionsFlow:
-        """Options: the polling interval (local) or the API plan (cloud)."""
-        if is_cloud_entry_data(config_entry.data):
-            return CloudOptionsFlow()
-        return LocalOptionsFlow()
+        """Options of a cloud system: its API plan."""
+        return CloudOptionsFlow()
+
+    @classmethod
+    @callback
+    def async_supports_options_flow(cls, config_entry: ConfigEntry[Any]) -> bool:
+        """Only cloud systems have options; a gateway's polling follows its data (no user rate)."""
+        return is_cloud_entry_data(config_entry.data)
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Local gateway or Enlighten cloud."""

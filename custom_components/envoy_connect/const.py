@@ -11,10 +11,9 @@ DOMAIN: Final = "envoy_connect"
 CONF_AUTH_STATE: Final = "auth"
 #: Entry data key of the gateway's TLS key fingerprint, trusted on first use.
 CONF_GATEWAY_KEY: Final = "gateway_key"
+#: Entry data key of the gateway's MAC, read once ("" when it reports none).
+CONF_MAC: Final = "mac"
 
-DEFAULT_SCAN_INTERVAL: Final = 60
-MIN_SCAN_INTERVAL: Final = 10
-MAX_SCAN_INTERVAL: Final = 3600
 
 #: Read only by development setups (``scripts/develop``): points the token
 #: service at the simulator. Users never set it; production uses Enphase's hosts.

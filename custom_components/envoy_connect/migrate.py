@@ -48,6 +48,10 @@ async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> b
             return None
 
         await er.async_migrate_entries(hass, entry.entry_id, rename)
-    hass.config_entries.async_update_entry(entry, minor_version=2)
-    _LOGGER.debug("Migrated %s to version 1.2", entry.title)
+    if entry.minor_version < 3 and not is_cloud_entry_data(entry.data):
+        # 0.3 polls at the pace of each endpoint's data; a user-set interval is gone.
+        options = {k: v for k, v in entry.options.items() if k != "scan_interval"}
+        hass.config_entries.async_update_entry(entry, options=options)
+    hass.config_entries.async_update_entry(entry, minor_version=3)
+    _LOGGER.debug("Migrated %s to version 1.3", entry.title)
     return True

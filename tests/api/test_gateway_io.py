@@ -99,18 +99,18 @@ async def test_closed_client_is_an_outage(legacy: SimulatorHarness) -> None:
         assert (await gateway.async_update()) is not None
 
 
-async def test_unreadable_interface_settings_do_not_fail_the_connect(
+async def test_unreadable_interface_settings_give_no_mac(
     legacy: SimulatorHarness,
 ) -> None:
-    """/home is optional: garbage there costs the MAC address, not the setup."""
+    """/home is optional: garbage there costs the MAC address, nothing else."""
     guard = SessionGuard()
     async with aiohttp.ClientSession(
         trace_configs=[guard.trace_config], middlewares=[guard.middleware]
     ) as session:
         gateway = await _gateway(legacy, session, guard)
+        await gateway.async_connect()
         with patch.object(
             type(gateway.envoy), "interface_settings", side_effect=ValueError("not json")
         ):
-            await gateway.async_connect()
-        assert gateway.mac is None
+            assert await gateway.async_read_mac() is None
         assert gateway.serial == legacy.envoys["legacy"].profile.serial

@@ -13,7 +13,6 @@ import asyncio
 from collections.abc import Awaitable
 from typing import Any
 
-from pyenphase import Envoy
 from pyenphase.exceptions import (
     EnvoyAuthenticationRequired,
     EnvoyFeatureNotAvailable,
@@ -22,6 +21,7 @@ from pyenphase.exceptions import (
 from pyenphase.models.dry_contacts import DryContactAction, DryContactMode
 from pyenphase.models.tariff import EnvoyStorageMode
 
+from .cadence import CadencedEnvoy
 from .errors import (
     GatewayUnreachable,
     WriteForbidden,
@@ -38,7 +38,7 @@ WRITE_TIMEOUT = 60
 class GatewayControls:
     """The write methods of :class:`~.gateway.EnvoyGateway`."""
 
-    envoy: Envoy
+    envoy: CadencedEnvoy
 
     def _token_kind(self) -> TokenKind | None:
         raise NotImplementedError
@@ -47,6 +47,8 @@ class GatewayControls:
         """Send one write; raise a ``Write*`` error or ``GatewayUnreachable`` if it failed."""
         from .gateway import TRANSPORT_ERRORS  # the gateway imports this module
 
+        # Applied or not, what we kept of the settings may be stale: read all again.
+        self.envoy.forget()
         try:
             async with asyncio.timeout(WRITE_TIMEOUT):
                 await call

@@ -34,6 +34,7 @@ from pyenphase.exceptions import (
 )
 from yarl import URL
 
+from .cadence import Cadence, CadencedEnvoy
 from .controls import GatewayControls
 from .errors import (
     EnvoyConnectError,
@@ -139,11 +140,10 @@ class EnvoyGateway(GatewayControls):
         self._username = username or ""
         self._password = password or ""
         # AC Batteries get their own devices, not a place among the inverters.
-        self.envoy = Envoy(host, session, v2_acb_mode=False)
+        self.envoy = CadencedEnvoy(host, session, v2_acb_mode=False, cadence=Cadence())
         self.envoy.set_retry_policy(
             max_attempts=request_attempts, max_delay=30, wait_multiplier=REQUEST_WAIT_MULTIPLIER
         )
-        self.mac: str | None = None
         self.capabilities: GatewayCapabilities | None = None
         #: Answers that could not be read since start (for diagnostics).
         self.bad_answers = 0
@@ -195,12 +195,22 @@ class EnvoyGateway(GatewayControls):
         """True when the running firmware wants a JWT."""
         return bool(self._firmware) and AwesomeVersion(self._firmware) >= AUTH_TOKEN_MIN_VERSION
 
+    @property
+    def has_read(self) -> bool:
+        """True once connected and read (probed): nothing to repeat before the next update."""
+        return self.capabilities is not None
+
+    def use_tokens(self, tokens: TokenManager) -> None:
+        """Authenticate from now on with ``tokens`` (the entry's, after a flow validated)."""
+        self._tokens = tokens
+
     # -- lifecycle -----------------------------------------------------------
     async def async_connect(self) -> None:
-        """Read ``/info``, authenticate the way the firmware wants, and probe.
+        """Read ``/info`` and authenticate the way the firmware wants.
 
         A stored token the gateway refuses is replaced when Enlighten
-        credentials are stored, exactly as during updates.
+        credentials are stored, exactly as during updates. The probe is left
+        to the first update, which reads each endpoint once for both.
 
         :raises GatewayUnreachable: the gateway is offline, busy or answered garbage.
         :raises GatewayMismatch: the host answers as another gateway.
@@ -213,16 +223,21 @@ class EnvoyGateway(GatewayControls):
             await self._authenticate()
         except EnvoyTokenRejected:
             await self._replace_refused_token()
-        await self._probe()
-        # /home needs authentication; its MAC identifies the device on the network.
+
+    async def async_read_mac(self) -> str | None:
+        """The MAC of the gateway's active interface (``/home``), or None when it has none.
+
+        Read once per entry: legacy firmware answers 404, and the MAC does not change.
+        """
         try:
             async with asyncio.timeout(STEP_TIMEOUT):
                 interface = await self.envoy.interface_settings()
         except (*TRANSPORT_ERRORS, *BAD_DATA_ERRORS) as err:
             _LOGGER.debug("Gateway %s: no interface settings (%s)", self.host, type(err).__name__)
-            return
-        if interface is not None and interface.mac != "unknown":
-            self.mac = interface.mac.lower()
+            return None
+        if interface is None or interface.mac == "unknown":
+            return None
+        return interface.mac.lower()
 
     async def async_identify(self) -> str | None:
         """Read only ``/info``, which needs no credentials: the serial this host reports.
@@ -365,6 +380,8 @@ class EnvoyGateway(GatewayControls):
         return "installer", None
 
     async def _probe(self) -> None:
+        """Probe again (after a firmware change): what we kept may be gone or moved."""
+        self.envoy.forget()
         try:
             async with asyncio.timeout(STEP_TIMEOUT):
                 await self.envoy.probe()
@@ -380,15 +397,23 @@ class EnvoyGateway(GatewayControls):
         self.capabilities = GatewayCapabilities.of(self.envoy)
 
     async def _fetch(self) -> EnvoyData:
+        """One update; the first one probes (pyenphase does, reading each endpoint once)."""
+        envoy = self.envoy
         try:
             async with asyncio.timeout(STEP_TIMEOUT):
-                data = await self.envoy.update()
+                envoy.cadence.begin()
+                data = await envoy.update()
         except EnvoyAuthenticationRequired as err:
             raise _AuthRequired from err
+        except EnvoyProbeFailed as err:
+            raise GatewayUnsupported("no production endpoint pyenphase can read") from err
         except TRANSPORT_ERRORS as err:
             raise self._unreachable("update", err) from err
         except BAD_DATA_ERRORS as err:
             raise self._bad_data("update", err) from err
+        envoy.cadence.observe(data, envoy.take_read())
+        if self.capabilities is None:
+            self.capabilities = GatewayCapabilities.of(envoy)
         self._outage_seen = False
         return data
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from homeassistant.const import CONF_SCAN_INTERVAL
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
@@ -23,7 +22,8 @@ from pyenphase import EnvoyData
 
 from .. import issues
 from ..api import EnvoyConnectError, EnvoyGateway, GatewayCapabilities
-from ..const import CONF_GATEWAY_KEY, DEFAULT_SCAN_INTERVAL, DOMAIN
+from ..api.cadence import UPDATE_INTERVAL
+from ..const import CONF_GATEWAY_KEY, DOMAIN
 from ..outcomes import outcome_of, raise_for
 
 if TYPE_CHECKING:
@@ -47,15 +47,13 @@ class EnvoyCoordinator(DataUpdateCoordinator[EnvoyData]):
     config_entry: LocalConfigEntry
 
     def __init__(self, hass: HomeAssistant, entry: LocalConfigEntry, gateway: EnvoyGateway) -> None:
-        """Poll ``gateway`` at the interval chosen in the options."""
+        """Poll ``gateway`` every minute; each endpoint is read at its own pace (``cadence``)."""
         super().__init__(
             hass,
             _LOGGER,
             config_entry=entry,
             name=f"{DOMAIN} {entry.title}",
-            update_interval=timedelta(
-                seconds=entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
-            ),
+            update_interval=timedelta(seconds=UPDATE_INTERVAL),
         )
         self.gateway = gateway
         #: What the entities were created for; a change after a firmware update reloads.
@@ -66,12 +64,16 @@ class EnvoyCoordinator(DataUpdateCoordinator[EnvoyData]):
         self.acb_sleep_band: str | None = None
 
     async def _async_setup(self) -> None:
-        """Read /info, authenticate and probe before the first refresh."""
+        """Read /info and authenticate before the first refresh (which probes).
+
+        A gateway a flow has just validated is connected already.
+        """
+        if self.gateway.has_read:
+            return
         try:
             await self.gateway.async_connect()
         except EnvoyConnectError as err:
             raise_for(self.hass, self.config_entry, err, host=self.gateway.host)
-        self.capabilities = self.gateway.capabilities
 
     async def _async_update_data(self) -> EnvoyData:
         before = self.gateway.firmware
@@ -83,6 +85,8 @@ class EnvoyCoordinator(DataUpdateCoordinator[EnvoyData]):
             # Also when the new firmware refuses our credentials (5 -> 7).
             if before and (after := self.gateway.firmware) and after != before:
                 self._firmware_changed(before, after)
+        if self.capabilities is None:
+            self.capabilities = self.gateway.capabilities
         self._remember_identity()
         return data
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 
+from ..const import CONF_MAC
 from . import LocalConfigEntry
 
 
@@ -21,7 +22,7 @@ def local_diagnostics(entry: LocalConfigEntry) -> tuple[dict[str, Any], set[str]
     secrets = {
         *(str(entry.data.get(k) or "") for k in (CONF_USERNAME, CONF_PASSWORD)),
         *(s for s in (tokens.state.token, token.raw if token else None) if s),
-        *([gateway.mac] if gateway.mac else []),
+        *([mac] if (mac := entry.data.get(CONF_MAC)) else []),
     }
     serials = [
         str(entry.unique_id),

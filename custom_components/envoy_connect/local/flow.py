@@ -15,25 +15,19 @@ from homeassistant.config_entries import (
     SOURCE_REAUTH,
     ConfigFlow,
     ConfigFlowResult,
-    OptionsFlowWithReload,
 )
 from homeassistant.const import (
     CONF_HOST,
     CONF_PASSWORD,
-    CONF_SCAN_INTERVAL,
     CONF_TOKEN,
     CONF_USERNAME,
 )
-from homeassistant.helpers.selector import NumberSelector, NumberSelectorConfig, NumberSelectorMode
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 
 from ..const import (
     CONF_AUTH_STATE,
     CONF_GATEWAY_KEY,
-    DEFAULT_SCAN_INTERVAL,
     DOMAIN,
-    MAX_SCAN_INTERVAL,
-    MIN_SCAN_INTERVAL,
 )
 from ..outcomes import LOCAL_REAUTH_REASONS, MFA_ERROR
 from .form import (
@@ -300,31 +294,3 @@ def _reauth_step(reason: str) -> _Step:
 # One step per reason of the outcome table, so each form carries its own explanation.
 for _reason in LOCAL_REAUTH_REASONS:
     setattr(LocalFlow, f"async_step_reauth_{_reason}", _reauth_step(_reason))
-
-
-class LocalOptionsFlow(OptionsFlowWithReload):
-    """Polling interval; the entry reloads when it changes."""
-
-    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Show and save the options."""
-        if user_input is not None:
-            return self.async_create_entry(
-                data={CONF_SCAN_INTERVAL: int(user_input[CONF_SCAN_INTERVAL])}
-            )
-        current = self.config_entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
-        return self.async_show_form(
-            step_id="init",
-            data_schema=vol.Schema(
-                {
-                    vol.Required(CONF_SCAN_INTERVAL, default=current): NumberSelector(
-                        NumberSelectorConfig(
-                            min=MIN_SCAN_INTERVAL,
-                            max=MAX_SCAN_INTERVAL,
-                            step=1,
-                            unit_of_measurement="s",
-                            mode=NumberSelectorMode.BOX,
-                        )
-                    )
-                }
-            ),
-        )

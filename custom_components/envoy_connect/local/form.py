@@ -26,6 +26,7 @@ from ..api import (
 )
 from ..const import CONF_AUTH_STATE, CONF_GATEWAY_KEY
 from ..outcomes import form_error
+from . import handoff
 from .session import flow_gateway
 
 TEXT = TextSelector()
@@ -93,6 +94,8 @@ async def async_validate(
         data.pop(CONF_GATEWAY_KEY, None)
         if gateway.uses_token_auth and gateway.identity:
             data[CONF_GATEWAY_KEY] = gateway.identity
+        # The entry set up from this flow reads on with this gateway instead of starting over.
+        handoff.async_offer(hass, gateway.serial, gateway)
         return Validated(gateway.serial, gateway.firmware, data)
 
 

@@ -29,6 +29,7 @@ from ..api import (
 )
 from ..const import CONF_AUTH_STATE, CONF_GATEWAY_KEY
 from ..endpoints import enlighten_endpoints
+from . import handoff
 
 
 def token_manager(
@@ -99,4 +100,5 @@ async def flow_gateway(
         yield gateway
     finally:
         tokens.cancel()
-        gateway.session.detach()
+        if not handoff.async_is_offered(hass, gateway):
+            gateway.session.detach()
