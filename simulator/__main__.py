@@ -16,26 +16,31 @@ from .replay import CAPTURES_DIR, ReplayEnvoy
 
 
 async def _sunshine(harness: SimulatorHarness) -> None:
-    """Let values drift like a real afternoon, so sensors visibly update."""
+    """Let values drift like a real afternoon, so sensors visibly update.
+
+    Wall-clock time passes through ``Readings.advance``, so the counters balance and
+    batteries charge and discharge just as in the physics tests.
+    """
     synthetic = {
         name: envoy
         for name, envoy in harness.envoys.items()
         if not isinstance(envoy, ReplayEnvoy)  # a replay serves what was recorded
     }
     base = {name: dict(envoy.readings.inverter_watts) for name, envoy in synthetic.items()}
+    last = time.time()
+    for envoy in synthetic.values():
+        envoy.readings.report_time = last  # the clock is set to now: no energy flows
     while True:
         await asyncio.sleep(10)
-        factor = 0.85 + 0.15 * math.sin(time.time() / 300)
+        now = time.time()
+        factor = 0.85 + 0.15 * math.sin(now / 300)
         for name, envoy in synthetic.items():
             r = envoy.readings
+            r.advance(now - last)  # at the powers that held since the last round
             for serial, watts in base[name].items():
                 if serial in r.inverter_watts:
                     r.inverter_watts[serial] = round(watts * factor)
-            r.production_wh_today += r.production_w // 360
-            r.production_wh_lifetime += r.production_w // 360
-            r.consumption_wh_today += r.consumption_w // 360
-            r.consumption_wh_lifetime += r.consumption_w // 360
-            r.report_time = int(time.time())
+        last = now
 
 
 def build(args: argparse.Namespace) -> tuple[SimulatorHarness, dict[str, int]]:

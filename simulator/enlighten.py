@@ -3,11 +3,34 @@
 It mints ES256 JWTs carrying the claims real Envoy tokens carry, so the
 integration's token parsing and the Envoy simulator's verification both work
 on the real shape. Failure modes are switched on from tests or the control API.
+
+Where each answer comes from (see /work research notes, quoted in the handlers):
+
+- full login: home-assistant/core#155793 (2026-01-18), ``{"message":"success",
+  "session_id":…,"manager_token":…,"is_consumer":true,"system_id":"…","redirect_url":""}``
+  with the cookies ``_enlighten_4_session`` (= session_id) and ``locale``;
+- wrong password: core#152659, HTTP 401 ``{"message":"Invalid"}``;
+- MFA: core#155793, HTTP 200 ``{"success":true,"isBlocked":false}``, a pre-auth
+  ``_enlighten_4_session`` and a ``login_otp_nonce`` cookie, no session id;
+- too many sessions: domoticz/domoticz#6092, ``{"message":"Too many active sessions.."}``
+  (status not reported; 200 here);
+- blocked account: INFERRED (no capture): ``{"success":false,"isBlocked":true}``;
+- 406 Not Acceptable: barneyonline/ha-enphase-energy#492 (2026-04);
+- ``validate_login_otp`` / ``generate_mfa_login_otp``: barneyonline's client and API
+  notes (PR #188): form fields ``email`` and ``otp`` base64-encoded, the login's
+  cookies; success is the full-login body; a wrong code ``{"isValid":false,
+  "isBlocked":false}``, a blocked one ``{"isValid":false,"isBlocked":true}`` (their
+  "defensive case"); too many new codes 429 (their client's reading);
+- ``/tokens``: raw JWT text (pyenphase decodes it); 403 for a gateway not on the
+  account (amykyta3/envoy-logger#16, body unknown). Since about April 2026 it
+  returns 1-year *owner* tokens to installer accounts too (vincentwolsink
+  #265/#311); the 12-hour installer token comes only from the entrez portal.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import secrets
 import time
 import uuid
@@ -23,6 +46,19 @@ from cryptography.hazmat.primitives.asymmetric import ec
 OWNER_TOKEN_LIFETIME = 365 * 24 * 3600
 INSTALLER_TOKEN_LIFETIME = 12 * 3600
 ISSUER = "Entrez"
+#: Wrong codes before the one-time code is blocked, and new codes per login.
+MAX_CODE_ATTEMPTS = 5
+MAX_CODES_SENT = 3
+
+
+@dataclass(slots=True)
+class _PendingCode:
+    """An MFA login waiting for its one-time code (keyed by its nonce cookie)."""
+
+    email: str
+    code: str
+    attempts: int = 0
+    sent: int = 1
 
 
 class CloudMode(StrEnum):
@@ -67,6 +103,12 @@ class EnlightenSimulator:
         #: Seconds a token from /tokens lives; None: Enphase's own lifetimes.
         #: Lets tests and ``scripts/develop`` play a shorter token policy.
         self.token_lifetime: int | None = None
+        #: Kind of the tokens /tokens mints; None: an owner token for every account (2026).
+        #: "installer" plays the entrez portal's 12-hour installer tokens.
+        self.token_kind: str | None = None
+        #: The one-time codes "emailed" to each account (the control API reads them).
+        self.sent_codes: dict[str, str] = {}
+        self._pending: dict[str, _PendingCode] = {}  # login_otp_nonce -> pending login
 
     # -- control ---------------------------------------------------------
     def add_account(self, account: EnlightenAccount) -> EnlightenAccount:
@@ -120,7 +162,33 @@ class EnlightenSimulator:
         app.router.add_get("/", self._home)
         app.router.add_post("/login/login.json", self._login)
         app.router.add_post("/tokens", self._tokens)
+        app.router.add_post("/app-api/validate_login_otp", self._validate_otp)
+        app.router.add_post("/app-api/generate_mfa_login_otp", self._generate_otp)
         return app
+
+    def _send_code(self, email: str) -> str:
+        code = f"{secrets.randbelow(10**6):06d}"
+        self.sent_codes[email] = code
+        return code
+
+    def _session_answer(self, email: str) -> web.Response:
+        """The full-login answer (core#155793): body and session cookie."""
+        account = self.accounts[email]
+        session_id = secrets.token_hex(16)
+        self._sessions[session_id] = email
+        response = web.json_response(
+            {
+                "message": "success",
+                "session_id": session_id,
+                "manager_token": secrets.token_hex(24),
+                "is_consumer": account.kind == "owner",
+                "system_id": "4136370",
+                "redirect_url": "",
+            }
+        )
+        response.set_cookie("_enlighten_4_session", session_id, httponly=True, secure=True)
+        response.set_cookie("locale", "en", httponly=True, secure=True)
+        return response
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
@@ -149,33 +217,62 @@ class EnlightenSimulator:
         password = str(form.get("user[password]", ""))
         account = self.accounts.get(email)
         if account is None or not secrets.compare_digest(account.password, password):
-            return web.json_response({"message": "Invalid email or password"}, status=401)
+            return web.json_response({"message": "Invalid"}, status=401)
         if self.refuse_client:
             return web.Response(status=406, text="Not Acceptable")
         if account.blocked:
             return web.json_response({"success": False, "isBlocked": True})
         if self.too_many_sessions:
-            return web.json_response(
-                {"message": "Too many active sessions. Please sign out of other sessions."}
-            )
+            return web.json_response({"message": "Too many active sessions.."})
         if account.mfa:
-            # The real MFA answer (Enlighten's web login, 2025-2026): no session,
-            # a nonce cookie for the one-time-code step, and this body.
+            # The real MFA answer (core#155793): no session, a nonce cookie for the
+            # one-time-code step, and this body; Enphase emails the code.
+            nonce = secrets.token_hex(32)
+            self._pending[nonce] = _PendingCode(email, self._send_code(email))
             response = web.json_response({"success": True, "isBlocked": False})
-            response.set_cookie("login_otp_nonce", secrets.token_hex(16), httponly=True)
+            response.set_cookie(
+                "_enlighten_4_session", secrets.token_hex(16), httponly=True, secure=True
+            )
+            response.set_cookie("login_otp_nonce", nonce, httponly=True, secure=True, max_age=900)
             return response
-        session_id = secrets.token_hex(16)
-        self._sessions[session_id] = email
-        return web.json_response(
-            {
-                "message": "success",
-                "session_id": session_id,
-                "manager_token": secrets.token_hex(24),
-                "is_consumer": account.kind == "owner",
-                "user_id": 4711,
-                "user_name": email,
-            }
-        )
+        return self._session_answer(email)
+
+    def _pending_of(self, request: web.Request) -> _PendingCode | None:
+        return self._pending.get(request.cookies.get("login_otp_nonce", ""))
+
+    async def _validate_otp(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        pending = self._pending_of(request)
+        try:
+            email = base64.b64decode(str(form.get("email", ""))).decode()
+            code = base64.b64decode(str(form.get("otp", ""))).decode()
+        except ValueError:
+            return web.json_response({"isValid": False, "isBlocked": False})
+        if pending is None or pending.email != email:
+            return web.json_response({"message": "Invalid"}, status=401)
+        if pending.attempts >= MAX_CODE_ATTEMPTS:
+            return web.json_response({"isValid": False, "isBlocked": True})
+        if not secrets.compare_digest(pending.code, code):
+            pending.attempts += 1
+            blocked = pending.attempts >= MAX_CODE_ATTEMPTS
+            return web.json_response({"isValid": False, "isBlocked": blocked})
+        self._pending = {k: v for k, v in self._pending.items() if v is not pending}
+        return self._session_answer(email)
+
+    async def _generate_otp(self, request: web.Request) -> web.Response:
+        pending = self._pending_of(request)
+        if pending is None:
+            return web.json_response({"message": "Invalid"}, status=401)
+        if pending.sent >= MAX_CODES_SENT:
+            return web.json_response({"message": "Too Many Requests"}, status=429)
+        pending.sent += 1
+        pending.code = self._send_code(pending.email)
+        old = request.cookies["login_otp_nonce"]
+        nonce = secrets.token_hex(32)
+        self._pending[nonce] = self._pending.pop(old)
+        response = web.json_response({"success": True, "isBlocked": False})
+        response.set_cookie("login_otp_nonce", nonce, httponly=True, secure=True, max_age=900)
+        return response
 
     async def _tokens(self, request: web.Request) -> web.Response:
         try:
@@ -191,9 +288,10 @@ class EnlightenSimulator:
             return web.json_response(
                 {"message": "User is not authorized for this site"}, status=403
             )
+        # Since ~April 2026 every account gets an owner token here (see the module doc).
         return web.Response(
             text=self.mint_token(
-                serial, kind=account.kind, username=email, lifetime=self.token_lifetime
+                serial, kind="owner", username=email, lifetime=self.token_lifetime
             ),
             content_type="text/plain",
         )

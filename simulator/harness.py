@@ -238,6 +238,12 @@ class SimulatorHarness:
                 self.cloud.token_lifetime = int(lifetime) if lifetime else None
             case "reset_counts":
                 self.cloud.reset_counts()
+            case "mfa_code":
+                # The one-time code Enphase "emailed" to an account (tests, scripts/develop).
+                email = str(body.get("username", DEMO_MFA[0]))
+                return web.json_response({"code": self.cloud.sent_codes.get(email)})
+            case "mfa":
+                self.cloud.accounts[str(body["username"])].mfa = bool(body.get("on", True))
             case _:
                 raise web.HTTPNotFound(text="unknown action")
         return await self._state(request)

@@ -1,44 +1,44 @@
 """The numbers a simulated gateway reports, and the JSON shapes it reports them in.
 
-Values are plain fields so tests can set them and compare what Home Assistant
-shows with what the gateway served. Shapes follow what pyenphase parses.
+Values are plain attributes so tests can set them and compare what Home Assistant
+shows with what the gateway served. Shapes follow what pyenphase parses. How the
+energy counters and batteries move over simulated time is ``physics``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+from .physics import TIMEZONE, BatteryReading, EnergyModel
 from .profiles import Profile
+
+# Served values need the battery type; tests reach the zone through here too.
+__all__ = ["CONSUMPTION_EID", "PRODUCTION_EID", "TIMEZONE", "BatteryReading", "Readings"]
 
 PRODUCTION_EID = 704643328
 CONSUMPTION_EID = 704643584
+#: What a production CT reports beyond power and energy (nothing reactive here).
+_PRODUCTION_EXTRAS: dict[str, object] = {
+    **dict.fromkeys(("varhLeadLifetime", "varhLagLifetime", "vahLifetime", "vahToday"), 0.0),
+    **dict.fromkeys(("varhLeadToday", "varhLagToday", "rmsCurrent", "reactPwr", "apprntPwr"), 0.0),
+    "pwrFactor": 1.0,
+}
 
 
-@dataclass(slots=True)
-class BatteryReading:
-    """One IQ Battery."""
+class Readings(EnergyModel):
+    """Live values of one gateway; its counters and clock move by ``EnergyModel``."""
 
-    serial: str
-    soc: int
-    real_power_w: int
-    capacity_wh: int = 3500
-
-
-@dataclass(slots=True)
-class Readings:
-    """Live values of one gateway."""
-
-    inverter_watts: dict[str, int]
-    production_wh_today: int = 12_345
-    production_wh_7_days: int = 98_765
-    production_wh_lifetime: int = 23_456_789
-    consumption_w: int = 1_850
-    consumption_wh_today: int = 9_876
-    consumption_wh_7_days: int = 76_543
-    consumption_wh_lifetime: int = 18_765_432
-    net_consumption_wh_lifetime: int = -4_691_357
-    batteries: list[BatteryReading] = field(default_factory=list)
-    report_time: int = 1_700_000_000
+    def __init__(
+        self,
+        inverter_watts: dict[str, int],
+        batteries: list[BatteryReading] | None = None,
+        *,
+        consumption_w: int = 1_850,
+        report_time: int = 1_700_000_000,
+    ) -> None:
+        """A system at midday; the counters start plausible and balanced (``EnergyModel``)."""
+        super().__init__(report_time)
+        self.inverter_watts = inverter_watts
+        self.batteries = batteries if batteries is not None else []
+        self.consumption_w = consumption_w
 
     @classmethod
     def for_profile(cls, profile: Profile) -> Readings:
@@ -61,17 +61,21 @@ class Readings:
         return sum(self.inverter_watts.values())
 
     @property
+    def battery_power_w(self) -> int:
+        """All batteries together: positive discharges into the house, negative charges."""
+        return sum(b.real_power_w for b in self.batteries)
+
+    @property
     def net_consumption_w(self) -> int:
-        """Grid import (positive) or export (negative)."""
-        return self.consumption_w - self.production_w
+        """Grid import (positive) or export (negative): the house less sun and batteries."""
+        return self.consumption_w - self.production_w - self.battery_power_w
 
     @property
     def battery_soc(self) -> int:
         """Aggregate state of charge, weighted by capacity."""
         total = sum(b.capacity_wh for b in self.batteries)
-        return round(sum(b.soc * b.capacity_wh for b in self.batteries) / total) if total else 0
+        return round(100 * sum(b.energy_wh for b in self.batteries) / total) if total else 0
 
-    # -- JSON shapes ---------------------------------------------------------
     def api_v1_production(self) -> dict[str, int]:
         """``/api/v1/production``."""
         return {
@@ -103,52 +107,28 @@ class Readings:
             "wNow": self.production_w,
             "whLifetime": self.production_wh_lifetime,
         }
-        eim = {
-            "type": "eim",
-            "activeCount": 1 if metered else 0,
-            "measurementType": "production",
-            "readingTime": self.report_time,
-            "wNow": float(self.production_w if metered else 0),
-            "whLifetime": float(self.production_wh_lifetime if metered else 0),
-            "varhLeadLifetime": 0.0,
-            "varhLagLifetime": 0.0,
-            "vahLifetime": 0.0,
-            "rmsCurrent": 0.0,
-            "rmsVoltage": 240.1,
-            "reactPwr": 0.0,
-            "apprntPwr": 0.0,
-            "pwrFactor": 1.0,
-            "whToday": float(self.production_wh_today if metered else 0),
-            "whLastSevenDays": float(self.production_wh_7_days if metered else 0),
-            "vahToday": 0.0,
-            "varhLeadToday": 0.0,
-            "varhLagToday": 0.0,
-        }
+        shown = 1 if metered else 0  # without CTs the gateway reports zeros
+        eim = self._eim(
+            "production",
+            self.production_w * shown,
+            self.production_wh_lifetime * shown,
+            self.production_wh_today * shown,
+            self.production_wh_7_days * shown,
+        )
+        eim |= _PRODUCTION_EXTRAS | {"activeCount": shown}
         consumption: list[dict[str, object]] = []
         if metered:
             consumption = [
-                {
-                    "type": "eim",
-                    "activeCount": 1,
-                    "measurementType": "total-consumption",
-                    "readingTime": self.report_time,
-                    "wNow": float(self.consumption_w),
-                    "whLifetime": float(self.consumption_wh_lifetime),
-                    "whToday": float(self.consumption_wh_today),
-                    "whLastSevenDays": float(self.consumption_wh_7_days),
-                    "rmsVoltage": 240.1,
-                },
-                {
-                    "type": "eim",
-                    "activeCount": 1,
-                    "measurementType": "net-consumption",
-                    "readingTime": self.report_time,
-                    "wNow": float(self.net_consumption_w),
-                    "whLifetime": float(self.net_consumption_wh_lifetime),
-                    "whToday": 0.0,
-                    "whLastSevenDays": 0.0,
-                    "rmsVoltage": 240.1,
-                },
+                self._eim(
+                    "total-consumption",
+                    self.consumption_w,
+                    self.consumption_wh_lifetime,
+                    self.consumption_wh_today,
+                    self.consumption_wh_7_days,
+                ),
+                self._eim(
+                    "net-consumption", self.net_consumption_w, self.net_consumption_wh_lifetime
+                ),
             ]
         return {
             "production": [inverters, eim],
@@ -163,6 +143,21 @@ class Readings:
                     "state": "idle",
                 }
             ],
+        }
+
+    def _eim(
+        self, kind: str, watts: float, lifetime: float, today: float = 0, week: float = 0
+    ) -> dict[str, object]:
+        return {
+            "type": "eim",
+            "activeCount": 1,
+            "measurementType": kind,
+            "readingTime": self.report_time,
+            "wNow": float(watts),
+            "whLifetime": float(lifetime),
+            "whToday": float(today),
+            "whLastSevenDays": float(week),
+            "rmsVoltage": 240.1,
         }
 
     def ivp_meters(self) -> list[dict[str, object]]:
@@ -208,8 +203,8 @@ class Readings:
             reading(
                 CONSUMPTION_EID,
                 self.net_consumption_w,
-                self.consumption_wh_lifetime,
-                self.production_wh_lifetime,
+                self.grid_import_wh_lifetime,
+                self.grid_export_wh_lifetime,
             ),
         ]
 
@@ -276,12 +271,12 @@ class Readings:
             "Max_energy": capacity,
             "ENC_agg_soc": self.battery_soc,
             "ENC_agg_soh": 100,
-            "ENC_agg_backup_energy": capacity // 5,
-            "ENC_agg_avail_energy": capacity * self.battery_soc // 100,
+            "ENC_agg_backup_energy": capacity * self.reserve_soc // 100,
+            "ENC_agg_avail_energy": int(sum(b.energy_wh for b in self.batteries)),
             "Enc_commissioned_capacity": capacity,
             "Enc_max_available_capacity": capacity,
-            "adjusted_backup_soc": 20,
-            "configured_backup_soc": 20,
+            "adjusted_backup_soc": self.reserve_soc,
+            "configured_backup_soc": self.reserve_soc,
         }
 
     def ensemble_power(self) -> dict[str, object]:

@@ -12,7 +12,7 @@ import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.repairs import repairs_flow_manager
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_TOKEN, CONF_USERNAME
+from homeassistant.const import CONF_PASSWORD, CONF_TOKEN, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
@@ -25,7 +25,6 @@ from custom_components.envoy_connect.api.token_manager import BACKOFF_CAP
 from custom_components.envoy_connect.const import CONF_AUTH_STATE, DOMAIN
 from simulator import SimulatorHarness
 from simulator.enlighten import CloudMode
-from simulator.harness import DEMO_MFA
 
 from .conftest import (
     DEMO_INSTALLER,
@@ -33,7 +32,6 @@ from .conftest import (
     poll,
     sensor_state,
     setup_profile,
-    start_local_flow,
 )
 
 
@@ -97,6 +95,7 @@ async def test_installer_token_48h(
     hass: HomeAssistant, sim: SimulatorHarness, freezer: FrozenDateTimeFactory
 ) -> None:
     """12-hour tokens over two days: renewed an hour early each time, no gap, no reauth."""
+    sim.cloud.token_kind = "installer"  # the entrez portal's tokens (/tokens gives owner ones)
     entry = await setup_profile(
         hass, sim, "battery", username=DEMO_INSTALLER[0], password=DEMO_INSTALLER[1]
     )
@@ -195,55 +194,6 @@ async def test_credentials_rejected(
     assert entry.data[CONF_AUTH_STATE]["consecutive_rejections"] == 0
     assert _token(entry).raw != token.raw
     assert _token_issue(hass, entry) is None
-
-
-async def test_mfa_account(
-    hass: HomeAssistant, sim: SimulatorHarness, freezer: FrozenDateTimeFactory
-) -> None:
-    """Config flow and reauth both steer an MFA account to pasting a token."""
-    envoy = sim.envoys["metered"]
-    result = await start_local_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {CONF_HOST: envoy.address, CONF_USERNAME: DEMO_MFA[0], CONF_PASSWORD: DEMO_MFA[1]},
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "mfa_token"
-    assert result["description_placeholders"] == {"username": DEMO_MFA[0]}
-    assert list(result["data_schema"].schema) == [CONF_TOKEN]
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_TOKEN: "nonsense"}
-    )
-    assert result["errors"] == {"base": "token_invalid"}
-    pasted = sim.cloud.mint_token(envoy.profile.serial)
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOKEN: pasted})
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    entry = result["result"]
-    assert entry.data[CONF_USERNAME] == DEMO_MFA[0]
-    assert CONF_PASSWORD not in entry.data
-    assert entry.data[CONF_AUTH_STATE]["token"] == pasted
-    await hass.async_block_till_done()
-
-    # The token is revoked: reauth; typed credentials lead to the token-only form.
-    envoy.revoke_token(pasted)
-    await poll(hass, freezer)
-    [flow] = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    assert flow["step_id"] == "reauth_token_rejected"
-    result = await hass.config_entries.flow.async_configure(
-        flow["flow_id"], {CONF_USERNAME: DEMO_MFA[0], CONF_PASSWORD: DEMO_MFA[1]}
-    )
-    assert result["step_id"] == "reauth_mfa_token_required"
-    assert result["errors"] == {}
-    assert list(result["data_schema"].schema) == [CONF_TOKEN]
-    fresh = sim.cloud.mint_token(envoy.profile.serial)
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOKEN: fresh})
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reauth_successful"
-    assert entry.data[CONF_AUTH_STATE]["token"] == fresh
-    assert entry.data[CONF_USERNAME] == DEMO_MFA[0]
-    await hass.async_block_till_done()
-    assert entry.state is ConfigEntryState.LOADED
-    assert entry.runtime_data.coordinator.last_update_success
 
 
 async def test_pasted_token_expiring_repair_leads_to_form(

@@ -97,7 +97,7 @@ async def test_each_refusal_has_its_own_error(
         },
     )
     if error is EnlightenMfaRequired:
-        assert result["step_id"] == "mfa_token"  # a step of its own, not a refusal
+        assert result["step_id"] == "mfa_code"  # a step of its own, not a refusal
     else:
         assert result["errors"] == {"base": form_error}
     assert form_error in STRINGS["config"]["error"]

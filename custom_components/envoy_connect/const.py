@@ -11,6 +11,8 @@ DOMAIN: Final = "envoy_connect"
 CONF_AUTH_STATE: Final = "auth"
 #: Entry data key of the gateway's TLS key fingerprint, trusted on first use.
 CONF_GATEWAY_KEY: Final = "gateway_key"
+#: Entry data key: the Enlighten account uses multi-factor authentication.
+CONF_MFA: Final = "mfa"
 #: Entry data key of the gateway's MAC, read once ("" when it reports none).
 CONF_MAC: Final = "mac"
 

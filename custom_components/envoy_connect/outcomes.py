@@ -35,6 +35,8 @@ from .api import (
     CredentialsRequired,
     EnlightenAccountBlocked,
     EnlightenClientRefused,
+    EnlightenCodeBlocked,
+    EnlightenCodeRejected,
     EnlightenGatewayNotLinked,
     EnlightenMfaRequired,
     EnlightenRejected,
@@ -115,6 +117,9 @@ OUTCOMES: dict[type[Exception], Outcome] = {
     EnlightenTooManySessions: Outcome("too_many_sessions", update="too_many_sessions"),
     EnlightenClientRefused: Outcome("enlighten_refused_client", update="enlighten_refused_client"),
     EnlightenMfaRequired: Outcome(MFA_ERROR, reauth="mfa_token_required"),
+    # Only an MFA login's code step meets these; elsewhere the account needs the user.
+    EnlightenCodeRejected: Outcome("invalid_code", reauth="mfa_token_required"),
+    EnlightenCodeBlocked: Outcome("code_blocked", reauth="mfa_token_required"),
     # -- the Systems API (cloud mode) --------------------------------------------------
     CloudUnavailable: Outcome("cloud_unavailable", update="cloud_unavailable"),
     CloudNoData: Outcome("cloud_unavailable", update="cloud_unavailable"),

@@ -18,7 +18,9 @@ from homeassistant.helpers import issue_registry as ir
 
 from . import issues
 from .const import CONF_GATEWAY_KEY, DOMAIN
-from .local.form import async_validate_for_form, credentials_schema
+from .local.form import Validation, async_validate_for_form, credentials_schema
+from .local.mfa import STEP_ID as MFA_STEP
+from .local.mfa import PendingLogin, code_schema
 
 
 class _EntryRepairFlow(RepairsFlow):
@@ -41,7 +43,20 @@ class _EntryRepairFlow(RepairsFlow):
 
 
 class TokenRepairFlow(_EntryRepairFlow):
-    """New credentials or token for one entry."""
+    """New credentials or token for one entry; a multi-factor account enters its code."""
+
+    _pending: PendingLogin | None = None
+
+    async def _async_validate(self, user_input: dict[str, Any]) -> Validation | None:
+        entry = self.hass.config_entries.async_get_entry(self._entry_id)
+        if entry is None:
+            return None
+        return await async_validate_for_form(
+            self.hass,
+            {CONF_HOST: entry.data[CONF_HOST], **user_input},
+            entry.unique_id,
+            entry.data.get(CONF_GATEWAY_KEY),
+        )
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
         """Go straight to the form."""
@@ -55,21 +70,41 @@ class TokenRepairFlow(_EntryRepairFlow):
         if entry is None:
             return self.async_abort(reason="entry_removed")
         errors: dict[str, str] = {}
-        if user_input is not None:
-            result = await async_validate_for_form(
-                self.hass,
-                {CONF_HOST: entry.data[CONF_HOST], **user_input},
-                entry.unique_id,
-                entry.data.get(CONF_GATEWAY_KEY),
-            )
+        if user_input is not None and (result := await self._async_validate(user_input)):
             if result.validated:
                 return self._save(result.validated.data)
+            if result.mfa is not None:
+                self._pending = PendingLogin(dict(user_input), result.mfa)
+                return await self.async_step_mfa_code()
             errors = result.errors
         return self.async_show_form(
             step_id="credentials",
             data_schema=vol.Schema(credentials_schema(user_input or entry.data)),
             errors=errors,
             description_placeholders=self._placeholders(),
+        )
+
+    async def async_step_mfa_code(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """The one-time code Enphase emailed (or a new one, or a pasted token)."""
+        pending = self._pending
+        assert pending is not None
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            answer, errors = await pending.async_answer(self.hass, user_input)
+            if answer is not None:
+                result = await self._async_validate(answer)
+                if result is None:
+                    return self.async_abort(reason="entry_removed")
+                if result.validated:
+                    return self._save(result.validated.data)
+                errors = result.errors
+        return self.async_show_form(
+            step_id=MFA_STEP,
+            data_schema=code_schema(),
+            errors=errors,
+            description_placeholders=pending.placeholders,
         )
 
 

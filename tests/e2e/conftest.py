@@ -155,20 +155,25 @@ class UI:
         """The dialog's Submit button."""
         self.dialog.get_by_role("button", name="Submit").click()
 
-    def add_integration(self, name: str = "Envoy Connect") -> None:
-        """Settings -> Devices & services -> Add integration -> search -> pick."""
+    def add_integration(
+        self, search: str = "Enphase", name: str = "Envoy Connect for Enphase"
+    ) -> None:
+        """Settings -> Devices & services -> Add integration -> search -> pick.
+
+        An owner searches for the brand: "Enphase" must find us (issue 15).
+        """
         self.page.goto(self.world.ha_url)
         self.page.get_by_role("link", name="Settings").first.click()
         self.page.get_by_text("Devices & services", exact=True).click()
         self.page.wait_for_url(re.compile(r".*/config/integrations.*"))
         self.page.get_by_role("button", name=re.compile("Add integration", re.I)).click()
-        self.page.get_by_placeholder("Search for a brand name").fill(name)
+        self.page.get_by_placeholder("Search for a brand name").fill(search)
         self.shot("search")
         self.page.get_by_role("button", name=name, exact=True).click()
 
     def finish_flow(self) -> None:
         """Close the "Name and assign" step that follows a created entry."""
-        self.wait_dialog_text("Envoy Connect is set up")
+        self.wait_dialog_text("Envoy Connect for Enphase is set up")
         self.shot("created")
         self.dialog.get_by_role("button", name=re.compile("finish", re.I)).click()
         self.dialog.wait_for(state="hidden", timeout=15_000)

@@ -75,7 +75,7 @@ def test_add_local_legacy(ui: UI, world: World) -> None:
 def test_reauth_from_notification(ui: UI, world: World) -> None:
     """Credentials revoked: the UI asks to re-authenticate; new ones restore the data."""
     entry = world.add_local_entry("metered", username=INSTALLER[0], password=INSTALLER[1])
-    world.set_options(entry["entry_id"], {"scan_interval": 10})
+    world.poll_every(entry["entry_id"], 10)
     world.sim("/_sim/cloud/password", {"username": INSTALLER[0], "password": "changed-in-app"})
     world.sim("/_sim/envoy/metered/expire_tokens")
     # The entry logged in a moment ago: the next login waits out the minute every
@@ -124,7 +124,7 @@ def test_firmware_update_live(ui: UI, world: World) -> None:
     serial = envoy["serial"]
     if not any(e["title"] == f"Envoy {serial}" for e in world.entries()):
         entry = world.add_local_entry("metered", username=OWNER[0], password=OWNER[1])
-        world.set_options(entry["entry_id"], {"scan_interval": 10})
+        world.poll_every(entry["entry_id"], 10)
     before = wait_until(lambda: world.device(serial), 60, "the gateway device")
     assert before["sw_version"].startswith("7.")
     ui.open_device(serial)

@@ -7,9 +7,10 @@ injected session and a clear verdict: rejected, MFA, or merely unavailable.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import aiohttp
@@ -17,11 +18,14 @@ import aiohttp
 from .errors import (
     EnlightenAccountBlocked,
     EnlightenClientRefused,
+    EnlightenCodeBlocked,
+    EnlightenCodeRejected,
     EnlightenGatewayNotLinked,
     EnlightenMfaRequired,
     EnlightenRejected,
     EnlightenTooManySessions,
     EnlightenUnavailable,
+    MfaChallenge,
 )
 from .http import read_bounded
 
@@ -63,11 +67,67 @@ class EnlightenLogin:
         :raises EnlightenMfaRequired: the account needs a one-time code.
         :raises EnlightenUnavailable: Enlighten gave no verdict (down, slow, garbage).
         """
+        cookies: dict[str, str] = {}
         login = await self._post(
             f"{self._endpoints.login_base}/login/login.json",
             data={"user[email]": username, "user[password]": password},
+            cookies_out=cookies,
         )
-        session_id = _session_of(login)
+        try:
+            session_id = _session_of(login)
+        except EnlightenMfaRequired:
+            _LOGGER.debug("Enlighten asks this account for a one-time code")
+            raise EnlightenMfaRequired(
+                "the account needs a one-time code",
+                challenge=MfaChallenge(username, serial, cookies) if cookies else None,
+            ) from None
+        return await self._token_for(session_id, username, serial)
+
+    async def async_obtain_token_with_code(self, challenge: MfaChallenge, code: str) -> str:
+        """Finish an MFA login with the emailed one-time code; the token for its gateway.
+
+        :raises EnlightenCodeRejected: the code is wrong or expired.
+        :raises EnlightenCodeBlocked: Enlighten blocks further codes for now.
+        :raises EnlightenRejected: Enlighten no longer knows the login (start again).
+        :raises EnlightenUnavailable: Enlighten gave no verdict.
+        """
+        answer = await self._post(
+            f"{self._endpoints.login_base}/app-api/validate_login_otp",
+            data={
+                "email": _b64(challenge.username),
+                "otp": _b64(code.strip()),
+                "xhrFields[withCredentials]": "true",
+            },
+            cookies_in=challenge.cookies,
+        )
+        if isinstance(answer, dict) and answer.get("isBlocked") is True:
+            raise EnlightenCodeBlocked("Enlighten blocks the one-time code")
+        if isinstance(answer, dict) and answer.get("isValid") is False:
+            raise EnlightenCodeRejected("Enlighten did not accept the one-time code")
+        session_id = _session_of(answer)
+        return await self._token_for(session_id, challenge.username, challenge.serial)
+
+    async def async_resend_code(self, challenge: MfaChallenge) -> MfaChallenge:
+        """Ask Enphase to email a new one-time code; the login continues with the result.
+
+        :raises EnlightenCodeBlocked: no more codes for now.
+        :raises EnlightenRejected: Enlighten no longer knows the login (start again).
+        :raises EnlightenUnavailable: Enlighten gave no verdict.
+        """
+        cookies = dict(challenge.cookies)
+        answer = await self._post(
+            f"{self._endpoints.login_base}/app-api/generate_mfa_login_otp",
+            data={"locale": "en"},
+            cookies_in=challenge.cookies,
+            cookies_out=cookies,
+        )
+        if isinstance(answer, dict) and (
+            answer.get("isBlocked") is True or answer.get("success") is False
+        ):
+            raise EnlightenCodeBlocked("Enlighten sends no new code for now")
+        return replace(challenge, cookies=cookies)
+
+    async def _token_for(self, session_id: str, username: str, serial: str) -> str:
         try:
             token = await self._post(
                 f"{self._endpoints.token_base}/tokens",
@@ -99,10 +159,30 @@ class EnlightenLogin:
         except TimeoutError, aiohttp.ClientError:
             return False
 
-    async def _post(self, url: str, *, expect_json: bool = True, **kwargs: Any) -> Any:
+    async def _post(
+        self,
+        url: str,
+        *,
+        expect_json: bool = True,
+        cookies_in: dict[str, str] | None = None,
+        cookies_out: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """POST and read the answer; Enlighten's cookies travel explicitly, never in a jar.
+
+        Each login's cookies belong to that login only: the shared session must not
+        carry one account's pending MFA login into another's requests.
+        """
         service = url.rsplit("/", 1)[-1]
+        if cookies_in:
+            cookie = "; ".join(f"{k}={v}" for k, v in cookies_in.items())
+            kwargs["headers"] = {"Cookie": cookie}
         try:
             async with self._session.post(url, timeout=REQUEST_TIMEOUT, **kwargs) as resp:
+                if cookies_out is not None:
+                    cookies_out.update({k: m.value for k, m in resp.cookies.items()})
+                if resp.status == 429 and "otp" in service:
+                    raise EnlightenCodeBlocked(f"Enlighten {service} answered 429")
                 if resp.status in (401, 403):
                     _LOGGER.debug("Enlighten %s rejected the request (%s)", service, resp.status)
                     raise EnlightenRejected(
@@ -124,6 +204,11 @@ class EnlightenLogin:
             ) from err
         except ValueError as err:  # JSON decoding
             raise EnlightenUnavailable(f"Enlighten {service} answered invalid JSON") from err
+
+
+def _b64(text: str) -> str:
+    """Enlighten's web login sends the email and the code base64-encoded."""
+    return base64.b64encode(text.encode()).decode("ascii")
 
 
 def _session_of(login: Any) -> str:

@@ -5,6 +5,7 @@ No message ever carries a password, a token, a code or a session id.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar
@@ -130,10 +131,40 @@ class EnlightenClientRefused(EnlightenUnavailable):
 class EnlightenMfaRequired(EnlightenError):
     """The account uses multi-factor authentication: the login has no session id.
 
-    Tokens for such accounts must be pasted by the user.
+    Enphase has emailed a one-time code; ``challenge`` (when the login came this
+    far) continues the login with it. A token can also be pasted instead.
     """
 
     failure = LoginFailure.MFA_REQUIRED
+    is_verdict = True
+
+    def __init__(self, message: str, *, challenge: MfaChallenge | None = None) -> None:
+        """Keep the pending login (never part of the message)."""
+        super().__init__(message)
+        self.challenge = challenge
+
+
+@dataclass(frozen=True, slots=True)
+class MfaChallenge:
+    """A login waiting for its one-time code: the account, the gateway, Enlighten's cookies.
+
+    Lives as long as the flow that asks for the code; never stored, never logged.
+    """
+
+    username: str
+    serial: str
+    cookies: dict[str, str] = field(repr=False)
+
+
+class EnlightenCodeRejected(EnlightenError):
+    """The one-time code was wrong or expired (``"isValid": false``)."""
+
+    is_verdict = True
+
+
+class EnlightenCodeBlocked(EnlightenError):
+    """Enlighten blocks the one-time code: too many wrong codes or new codes (429)."""
+
     is_verdict = True
 
 

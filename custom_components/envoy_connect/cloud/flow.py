@@ -236,6 +236,7 @@ class CloudOptionsFlow(OptionsFlowWithReload):
                     )
                 }
             ),
+            description_placeholders={"name": self.config_entry.title},
         )
 
     async def async_step_custom_plan(
@@ -245,5 +246,7 @@ class CloudOptionsFlow(OptionsFlowWithReload):
         if user_input is not None:
             return self.async_create_entry(data=plan_options({**self._chosen, **user_input}))
         return self.async_show_form(
-            step_id="custom_plan", data_schema=custom_plan_schema(self.config_entry.options)
+            step_id="custom_plan",
+            data_schema=custom_plan_schema(self.config_entry.options),
+            description_placeholders={"name": self.config_entry.title},
         )

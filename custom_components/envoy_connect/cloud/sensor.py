@@ -91,6 +91,9 @@ CLOUD_SENSORS: tuple[CloudSensorDescription, ...] = (
         key="last_report",
         translation_key="last_report",
         device_class=SensorDeviceClass.TIMESTAMP,
+        # A new time every poll: a logbook line each time unless the user wants it.
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
         value_fn=lambda d: d.summary.last_report_at,
     ),
     CloudSensorDescription(

@@ -24,6 +24,7 @@ from homeassistant.const import (
 )
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 
+from ..api import LOCAL_ACCOUNTS
 from ..const import (
     CONF_AUTH_STATE,
     CONF_GATEWAY_KEY,
@@ -35,9 +36,10 @@ from .form import (
     Validation,
     async_validate_for_form,
     credentials_schema,
-    token_schema,
+    token_field,
 )
 from .identity import async_trusted_move
+from .mfa import STEP_ID, PendingLogin, code_schema
 
 
 def _gateway_schema(defaults: Mapping[str, Any]) -> vol.Schema:
@@ -76,6 +78,8 @@ class LocalFlow(ConfigFlow):
         self._discovered_host: str | None = None
         self._discovered_serial: str | None = None
         self._mfa_input: dict[str, Any] = {}
+        #: A multi-factor login waiting for its one-time code (lives with the flow only).
+        self._pending: PendingLogin | None = None
         #: A TLS key the user confirmed for the entry's gateway in this flow.
         self._confirmed_key: str | None = None
         #: The step to return to once the user confirms a changed key, and the key.
@@ -89,6 +93,8 @@ class LocalFlow(ConfigFlow):
             result, errors = await self._async_validate_and_create(user_input)
             if result is not None:
                 return result
+            if self._pending is not None:
+                return await self.async_step_mfa_code()
             if errors.get("base") == MFA_ERROR:
                 self._mfa_input = {
                     CONF_HOST: user_input[CONF_HOST],
@@ -116,9 +122,36 @@ class LocalFlow(ConfigFlow):
                 return result
         return self.async_show_form(
             step_id="mfa_token",
-            data_schema=vol.Schema(token_schema()),
+            data_schema=vol.Schema(token_field(required=True)),
             errors=errors,
             description_placeholders={"username": str(self._mfa_input.get(CONF_USERNAME))},
+        )
+
+    async def async_step_mfa_code(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The one-time code Enphase emailed (or a new one, or a pasted token)."""
+        pending = self._pending
+        assert pending is not None
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            answer, errors = await pending.async_answer(self.hass, user_input)
+            if answer is not None:
+                if self.source == SOURCE_REAUTH:
+                    result = await self._async_validate_for_entry(answer)
+                    if result.validated:
+                        entry = self._get_reauth_entry()
+                        return self.async_update_reload_and_abort(entry, data=result.validated.data)
+                    errors = result.errors
+                else:
+                    created, errors = await self._async_validate_and_create(answer)
+                    if created is not None:
+                        return created
+        return self.async_show_form(
+            step_id=STEP_ID,
+            data_schema=code_schema(),
+            errors=errors,
+            description_placeholders=pending.placeholders,
         )
 
     async def _async_validate_and_create(
@@ -126,6 +159,8 @@ class LocalFlow(ConfigFlow):
     ) -> tuple[ConfigFlowResult | None, dict[str, str]]:
         result = await async_validate_for_form(self.hass, user_input, self._discovered_serial)
         validated, errors = result.validated, result.errors
+        if result.mfa is not None:
+            self._pending = PendingLogin(dict(user_input), result.mfa)
         if validated is None:
             return None, errors
         await self.async_set_unique_id(validated.serial, raise_on_progress=False)
@@ -219,18 +254,22 @@ class LocalFlow(ConfigFlow):
                 await self.async_set_unique_id(validated.serial)
                 self._abort_if_unique_id_mismatch(reason="wrong_gateway")
                 return self.async_update_reload_and_abort(entry, data=validated.data)
+            if result.mfa is not None:
+                self._pending = PendingLogin({**known, **user_input}, result.mfa)
+                return await self.async_step_mfa_code()
             if errors.get("base") == MFA_ERROR:
                 reason, user_input, errors = "mfa_token_required", None, {}
-        schema = (
-            token_schema()
-            if reason == "mfa_token_required"
-            else credentials_schema(user_input or entry.data)
-        )
+        defaults: Mapping[str, Any] = user_input or entry.data
+        if reason == "firmware_needs_enlighten" and defaults.get(CONF_USERNAME) in LOCAL_ACCOUNTS:
+            # The gateway's own account cannot work any more: do not offer it again.
+            defaults = {k: v for k, v in defaults.items() if k != CONF_USERNAME}
+        schema = credentials_schema(defaults)
         return self.async_show_form(
             step_id=f"reauth_{reason}",
             data_schema=vol.Schema(schema),
             errors=errors,
             description_placeholders={
+                "name": entry.title,
                 "host": entry.data[CONF_HOST],
                 "username": str(entry.data.get(CONF_USERNAME) or ""),
             },

@@ -18,13 +18,15 @@ from homeassistant.helpers.selector import TextSelector, TextSelectorConfig, Tex
 from homeassistant.util import dt as dt_util
 
 from ..api import (
+    EnlightenMfaRequired,
     EnvoyToken,
     GatewayIdentityChanged,
     GatewayUnreachable,
+    MfaChallenge,
     TokenExpired,
     normalize_host,
 )
-from ..const import CONF_AUTH_STATE, CONF_GATEWAY_KEY
+from ..const import CONF_AUTH_STATE, CONF_GATEWAY_KEY, CONF_MFA
 from ..outcomes import form_error
 from . import handoff
 from .session import flow_gateway
@@ -45,9 +47,10 @@ def credentials_schema(defaults: Mapping[str, Any]) -> dict[vol.Marker, Any]:
     }
 
 
-def token_schema() -> dict[vol.Marker, Any]:
-    """Token only: multi-factor accounts cannot log in for us."""
-    return {vol.Required(CONF_TOKEN): _TOKEN}
+def token_field(*, required: bool) -> dict[vol.Marker, Any]:
+    """A pasted token (never pre-filled)."""
+    marker = vol.Required if required else vol.Optional
+    return {marker(CONF_TOKEN): _TOKEN}
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,8 @@ async def async_validate(
             raise TokenExpired("the pasted token has expired")
         auth["token"] = token.raw
     data[CONF_AUTH_STATE] = auth
+    if user_input.get(CONF_MFA):
+        data[CONF_MFA] = True
 
     async with flow_gateway(hass, data, expected_serial=expected_serial) as gateway:
         await gateway.async_connect()
@@ -107,6 +112,8 @@ class Validation:
     errors: dict[str, str]
     #: The key the host presented instead of the trusted one, for the user to confirm.
     presented_key: str | None = None
+    #: A multi-factor login waiting for its one-time code.
+    mfa: MfaChallenge | None = None
 
 
 async def async_validate_for_form(
@@ -124,6 +131,8 @@ async def async_validate_for_form(
         except Exception as wrong:  # noqa: BLE001 -- every error becomes a form error
             return Validation(None, form_error(wrong, "identifying the gateway"))
         return Validation(None, form_error(err, ""), err.presented)
+    except EnlightenMfaRequired as err:
+        return Validation(None, form_error(err, ""), mfa=err.challenge)
     except Exception as err:  # noqa: BLE001 -- every error becomes a form error
         return Validation(None, form_error(err, "validating the gateway"))
 

@@ -11,12 +11,16 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
-from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.aiohttp_client import (
-    async_create_clientsession,
-    async_get_clientsession,
+import aiohttp
+from homeassistant.const import (
+    CONF_HOST,
+    CONF_PASSWORD,
+    CONF_USERNAME,
+    EVENT_HOMEASSISTANT_CLOSE,
 )
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers.aiohttp_client import async_create_clientsession
+from homeassistant.util.hass_dict import HassKey
 
 from ..api import (
     LOCAL_ACCOUNTS,
@@ -27,9 +31,38 @@ from ..api import (
     SessionGuard,
     TokenManager,
 )
-from ..const import CONF_AUTH_STATE, CONF_GATEWAY_KEY
+from ..const import CONF_AUTH_STATE, CONF_GATEWAY_KEY, CONF_MFA, DOMAIN
 from ..endpoints import enlighten_endpoints
 from . import handoff
+
+_ENLIGHTEN_SESSION: HassKey[aiohttp.ClientSession] = HassKey(f"{DOMAIN}_enlighten_session")
+
+
+@callback
+def enlighten_session(hass: HomeAssistant) -> aiohttp.ClientSession:
+    """HA's session for Enlighten's login, without a cookie jar (TLS fully verified).
+
+    Each login carries its own cookies explicitly (an MFA login's nonce among
+    them): a shared jar would mix one account's pending login into another's.
+    """
+    if (session := hass.data.get(_ENLIGHTEN_SESSION)) is None:
+        session = hass.data[_ENLIGHTEN_SESSION] = async_create_clientsession(
+            hass, cookie_jar=aiohttp.DummyCookieJar(), auto_cleanup=False
+        )
+
+        @callback
+        def _close(_event: Event) -> None:
+            hass.data.pop(_ENLIGHTEN_SESSION, None)
+            session.detach()
+
+        hass.bus.async_listen_once(EVENT_HOMEASSISTANT_CLOSE, _close)
+    return session
+
+
+@callback
+def enlighten_login(hass: HomeAssistant) -> EnlightenLogin:
+    """The Enlighten login client (Enphase's hosts; the simulator's in development)."""
+    return EnlightenLogin(enlighten_session(hass), enlighten_endpoints())
 
 
 def token_manager(
@@ -41,13 +74,16 @@ def token_manager(
 
     The gateway's own digest accounts are never sent to Enlighten: after an
     update to firmware 7 they must lead to "Enlighten needed", not a rejection.
+    A multi-factor account never logs in unattended: each login emails the user
+    a code, so its token is renewed through the repair, with the user.
     """
     username = data.get(CONF_USERNAME)
     cloud_login = username not in LOCAL_ACCOUNTS
+    silent_login = cloud_login and not data.get(CONF_MFA)
     return TokenManager(
-        login=EnlightenLogin(async_get_clientsession(hass), enlighten_endpoints()),
+        login=enlighten_login(hass),
         username=username if cloud_login else None,
-        password=data.get(CONF_PASSWORD) if cloud_login else None,
+        password=data.get(CONF_PASSWORD) if silent_login else None,
         state=AuthState.from_dict(data.get(CONF_AUTH_STATE)),
         on_change=on_change,
     )

@@ -22,7 +22,7 @@ from homeassistant.util import dt as dt_util
 from .. import issues
 from ..api import AuthState, EnvoyConnectError
 from ..api.token_manager import MAX_LOGINS_PER_DAY, MAX_LOGINS_PER_HOUR
-from ..const import CONF_AUTH_STATE
+from ..const import CONF_AUTH_STATE, CONF_MFA
 from ..outcomes import reauth_reason
 from .session import token_manager
 
@@ -30,6 +30,9 @@ _LOGGER = logging.getLogger(__name__)
 
 #: Tell the user when a token that cannot be renewed has this little time left.
 WARN_BEFORE_EXPIRY = timedelta(days=7)
+#: A multi-factor account renews only with the user (a code by email): ask a month ahead,
+#: so the code can be entered at the user's convenience.
+MFA_WARN_BEFORE_EXPIRY = timedelta(days=30)
 
 
 class EntryTokens:
@@ -46,6 +49,9 @@ class EntryTokens:
         self._written: Any = entry.data.get(CONF_AUTH_STATE)
         self._unsub: CALLBACK_TYPE | None = None
         self._started = False
+        self._warn_before = (
+            MFA_WARN_BEFORE_EXPIRY if entry.data.get(CONF_MFA) else WARN_BEFORE_EXPIRY
+        )
 
     @callback
     def async_start(self) -> None:
@@ -103,7 +109,7 @@ class EntryTokens:
         if (due := self.manager.next_renewal()) is not None:
             candidates.append(due)
         if token is not None and token.expires_at > now:
-            warn_at = token.expires_at - WARN_BEFORE_EXPIRY
+            warn_at = token.expires_at - self._warn_before
             # Inside the warning window the issue counts the days down.
             candidates.append(warn_at if warn_at > now else now + timedelta(days=1))
         return min(candidates, default=None)
@@ -139,7 +145,7 @@ class EntryTokens:
         token = self.manager.token
         short = self.manager.renews_short_tokens
         stuck = (not self.manager.can_renew or self.manager.renewal_failing) and not short
-        if token is not None and stuck and token.expires_at - now <= WARN_BEFORE_EXPIRY:
+        if token is not None and stuck and token.expires_at - now <= self._warn_before:
             issues.async_show_token_expiring(self._hass, self._entry, token.expires_at)
         else:
             issues.async_clear(self._hass, self._entry, issues.TOKEN_EXPIRING)
