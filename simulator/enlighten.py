@@ -291,7 +291,10 @@ class EnlightenSimulator:
         # Since ~April 2026 every account gets an owner token here (see the module doc).
         return web.Response(
             text=self.mint_token(
-                serial, kind="owner", username=email, lifetime=self.token_lifetime
+                serial,
+                kind=self.token_kind or "owner",
+                username=email,
+                lifetime=self.token_lifetime,
             ),
             content_type="text/plain",
         )

@@ -206,6 +206,7 @@ async def test_next_renewal_follows_the_token(
     assert await owner.async_renew_if_due(SERIAL)
     assert sim.cloud.login_count == 2
 
+    sim.cloud.token_kind = "installer"  # the entrez portal's 12-hour tokens
     clock = Clock()  # the installer logs in today, with the simulator's clock
     installer = _manager(client, *DEMO_INSTALLER, clock=clock)
     short = await installer.async_get_token(SERIAL)
