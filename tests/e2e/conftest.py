@@ -173,7 +173,7 @@ class UI:
 
     def finish_flow(self) -> None:
         """Close the "Name and assign" step that follows a created entry."""
-        self.wait_dialog_text("Envoy Connect for Enphase is set up")
+        self.wait_dialog_text("is set up")
         self.shot("created")
         self.dialog.get_by_role("button", name=re.compile("finish", re.I)).click()
         self.dialog.wait_for(state="hidden", timeout=15_000)
