@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 
 from custom_components.envoy_connect.api.cadence import (
@@ -18,7 +19,7 @@ from custom_components.envoy_connect.api.cadence import (
 )
 from simulator import SimulatorHarness
 
-from .conftest import poll, sensor_state, setup_profile
+from .conftest import DEMO_INSTALLER, poll, sensor_state, setup_profile, start_local_flow
 from .test_captures import add_through_flow, replay
 
 __all__ = ["replay"]
@@ -156,3 +157,30 @@ async def test_flow_setup_and_restart_cost(
     assert restart["/home"] == 0
     assert restart["/production.json"] == 1
     assert restart["/info"] == 1
+
+
+async def test_an_aborted_flow_lends_no_gateway(
+    hass: HomeAssistant, sim: SimulatorHarness, freezer: FrozenDateTimeFactory
+) -> None:
+    """A flow for a configured gateway, with other credentials, ends "already configured":
+    the entry's next setup connects with its own credentials, not the flow's."""
+    freezer.move_to(START)
+    entry = await setup_profile(hass, sim, "battery")
+    token = entry.runtime_data.tokens.manager.token
+    result = await start_local_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            CONF_HOST: sim.envoys["battery"].address,
+            CONF_USERNAME: DEMO_INSTALLER[0],
+            CONF_PASSWORD: DEMO_INSTALLER[1],
+        },
+    )
+    assert result["reason"] == "already_configured"
+    envoy = sim.envoys["battery"]
+    envoy.requests.clear()
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert envoy.requests["/info"] == 1  # connected anew
+    assert entry.runtime_data.tokens.manager.token == token
+    assert entry.data[CONF_USERNAME] != DEMO_INSTALLER[0]

@@ -20,6 +20,7 @@ from .errors import (
     EnlightenClientRefused,
     EnlightenCodeBlocked,
     EnlightenCodeRejected,
+    EnlightenError,
     EnlightenGatewayNotLinked,
     EnlightenMfaRequired,
     EnlightenRejected,
@@ -99,6 +100,7 @@ class EnlightenLogin:
                 "xhrFields[withCredentials]": "true",
             },
             cookies_in=challenge.cookies,
+            too_many=EnlightenCodeBlocked,
         )
         if isinstance(answer, dict) and answer.get("isBlocked") is True:
             raise EnlightenCodeBlocked("Enlighten blocks the one-time code")
@@ -120,6 +122,7 @@ class EnlightenLogin:
             data={"locale": "en"},
             cookies_in=challenge.cookies,
             cookies_out=cookies,
+            too_many=EnlightenCodeBlocked,
         )
         if isinstance(answer, dict) and (
             answer.get("isBlocked") is True or answer.get("success") is False
@@ -166,12 +169,14 @@ class EnlightenLogin:
         expect_json: bool = True,
         cookies_in: dict[str, str] | None = None,
         cookies_out: dict[str, str] | None = None,
+        too_many: type[EnlightenError] | None = None,
         **kwargs: Any,
     ) -> Any:
         """POST and read the answer; Enlighten's cookies travel explicitly, never in a jar.
 
         Each login's cookies belong to that login only: the shared session must not
-        carry one account's pending MFA login into another's requests.
+        carry one account's pending MFA login into another's requests. ``too_many``
+        is what a 429 means for this call (else: Enlighten unavailable).
         """
         service = url.rsplit("/", 1)[-1]
         if cookies_in:
@@ -181,8 +186,8 @@ class EnlightenLogin:
             async with self._session.post(url, timeout=REQUEST_TIMEOUT, **kwargs) as resp:
                 if cookies_out is not None:
                     cookies_out.update({k: m.value for k, m in resp.cookies.items()})
-                if resp.status == 429 and "otp" in service:
-                    raise EnlightenCodeBlocked(f"Enlighten {service} answered 429")
+                if resp.status == 429 and too_many is not None:
+                    raise too_many(f"Enlighten {service} answered 429")
                 if resp.status in (401, 403):
                     _LOGGER.debug("Enlighten %s rejected the request (%s)", service, resp.status)
                     raise EnlightenRejected(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
@@ -31,7 +30,7 @@ type LocalConfigEntry = ConfigEntry[LocalRuntimeData]
 async def async_setup_local_entry(hass: HomeAssistant, entry: LocalConfigEntry) -> None:
     """Connect to the gateway, register it as a device, and start polling and renewing."""
     tokens = EntryTokens(hass, entry)
-    if gateway := handoff.async_take(hass, str(entry.unique_id), entry.data[CONF_HOST]):
+    if gateway := handoff.async_take(hass, str(entry.unique_id), entry.data):
         # Validated by the flow that created or changed this entry seconds ago.
         gateway.use_tokens(tokens.manager)
         entry.async_on_unload(gateway.session.detach)

@@ -100,7 +100,7 @@ async def async_validate(
         if gateway.uses_token_auth and gateway.identity:
             data[CONF_GATEWAY_KEY] = gateway.identity
         # The entry set up from this flow reads on with this gateway instead of starting over.
-        handoff.async_offer(hass, gateway.serial, gateway)
+        handoff.async_offer(hass, gateway.serial, gateway, data)
         return Validated(gateway.serial, gateway.firmware, data)
 
 

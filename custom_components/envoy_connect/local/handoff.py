@@ -4,12 +4,16 @@ Why: a flow validates by connecting, authenticating and reading every endpoint
 once; the entry's setup, seconds later, would repeat all of it (ten to twenty
 requests to a small gateway). The entry takes the validated gateway instead,
 if it is fresh and for the same host; otherwise it connects as after a restart.
-Whatever no entry takes is closed after ``HANDOFF_SECONDS``.
+Only an entry whose data is exactly what the flow validated takes it (a flow
+that ends otherwise, e.g. "already configured", must not lend its credentials
+to the entry). Whatever no entry takes is closed after ``HANDOFF_SECONDS``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
@@ -17,7 +21,7 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.util.hass_dict import HassKey
 
 from ..api import EnvoyGateway
-from ..const import DOMAIN
+from ..const import CONF_MAC, DOMAIN
 
 #: Long enough for the entry's setup after the flow ends; short enough to hold nothing stale.
 HANDOFF_SECONDS = 60
@@ -26,6 +30,7 @@ HANDOFF_SECONDS = 60
 @dataclass(slots=True)
 class _Offer:
     gateway: EnvoyGateway
+    data: Mapping[str, Any]
     cancel_expiry: CALLBACK_TYPE
 
 
@@ -33,8 +38,10 @@ _OFFERS: HassKey[dict[str, _Offer]] = HassKey(f"{DOMAIN}_validated_gateways")
 
 
 @callback
-def async_offer(hass: HomeAssistant, serial: str, gateway: EnvoyGateway) -> None:
-    """Keep a validated gateway (and its session) for the entry of ``serial``."""
+def async_offer(
+    hass: HomeAssistant, serial: str, gateway: EnvoyGateway, data: Mapping[str, Any]
+) -> None:
+    """Keep a gateway validated with ``data`` (and its session) for the entry of ``serial``."""
     if (offers := hass.data.get(_OFFERS)) is None:
         offers = hass.data[_OFFERS] = {}
 
@@ -52,7 +59,7 @@ def async_offer(hass: HomeAssistant, serial: str, gateway: EnvoyGateway) -> None
             del offers[serial]
             gateway.session.detach()
 
-    offers[serial] = _Offer(gateway, async_call_later(hass, HANDOFF_SECONDS, _expire))
+    offers[serial] = _Offer(gateway, dict(data), async_call_later(hass, HANDOFF_SECONDS, _expire))
 
 
 @callback
@@ -62,13 +69,13 @@ def async_is_offered(hass: HomeAssistant, gateway: EnvoyGateway) -> bool:
 
 
 @callback
-def async_take(hass: HomeAssistant, serial: str, host: str) -> EnvoyGateway | None:
-    """The validated gateway of ``serial`` at ``host``, once; None if there is none."""
+def async_take(hass: HomeAssistant, serial: str, data: Mapping[str, Any]) -> EnvoyGateway | None:
+    """The gateway validated for ``serial`` with exactly ``data``, once; else None."""
     offer = hass.data.get(_OFFERS, {}).pop(serial, None)
     if offer is None:
         return None
     offer.cancel_expiry()
-    if offer.gateway.host != host:
+    if offer.data != {k: v for k, v in data.items() if k != CONF_MAC}:
         offer.gateway.session.detach()
         return None
     return offer.gateway
