@@ -7,6 +7,14 @@ What it checks, like the real service:
 - every ``/api/v4`` call needs a valid bearer token *and* the application's
   API key (``key`` query parameter or header); a key of another application
   answers 401 "API Key -Client mismatch";
+- an endpoint outside the application's access controls (ticked on the portal
+  when the application is created) answers 401 with the monitoring envelope
+  ``{"message":"Not Authorized","details":…,"code":401}`` (swagger, 7.1) and
+  the details text the swagger lists for live_data's 401: "Application is not
+  authorized to access the requested resource" (their combination is inferred);
+- refresh tokens live 30 days (release notes: "from 1 week to 30 days for all
+  the Enphase Developer Portal applications"); an expired one answers
+  ``invalid_grant`` as RFC 6749 says (no real body of that case is published);
 - the plan's per-minute and per-month limits answer 429 without Retry-After.
 
 Values are a deterministic function of the clock, so tests can compute them.
@@ -31,6 +39,12 @@ from yarl import URL
 from .enlighten import CloudMode
 
 ACCESS_TOKEN_LIFETIME = 86_400
+REFRESH_TOKEN_LIFETIME = 30 * 86_400
+#: The developer portal's access controls (plans page: the Watt plan offers these).
+SYSTEM_DETAILS = "System Details"
+PRODUCTION_MONITORING = "Site Level Production Monitoring"
+CONSUMPTION_MONITORING = "Site Level Consumption Monitoring"
+WATT_ACCESS = frozenset({SYSTEM_DETAILS, PRODUCTION_MONITORING, CONSUMPTION_MONITORING})
 #: production_micro intervals are 5 minutes; consumption-meter and battery
 #: intervals are 15 minutes, at most 96 a day (System API swagger: "each
 #: interval is of 15 mins duration").
@@ -64,6 +78,8 @@ class ApiApplication:
     client_secret: str
     api_key: str
     plan: PlanLimits
+    #: Access controls ticked when the application was created.
+    access: frozenset[str] = WATT_ACCESS
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +288,8 @@ class EnphaseApiSimulator:
                     grant = None
             case "refresh_token":
                 grant = self._refresh.pop(params.get("refresh_token", ""), None)
+                if grant is not None and grant.expires_at < time.time():
+                    grant = None
             case _:
                 return web.json_response({"error": "unsupported_grant_type"}, status=400)
         if grant is None or grant.client_id != app.client_id:
@@ -283,7 +301,9 @@ class EnphaseApiSimulator:
         self._access[access] = _Grant(
             grant.user, app.client_id, expires_at=time.time() + ACCESS_TOKEN_LIFETIME
         )
-        self._refresh[refresh] = _Grant(grant.user, app.client_id)
+        self._refresh[refresh] = _Grant(
+            grant.user, app.client_id, expires_at=time.time() + REFRESH_TOKEN_LIFETIME
+        )
         return web.json_response(
             {
                 "access_token": access,
@@ -329,13 +349,18 @@ class EnphaseApiSimulator:
         return grant.user, None
 
     async def _guarded(
-        self, request: web.Request
+        self, request: web.Request, access: str = SYSTEM_DETAILS
     ) -> tuple[ApiUser | None, CloudSystem | None, web.StreamResponse | None]:
         if (down := await self._outage(request)) is not None:
             return None, None, down
         user, refused = self._api_guard(request)
         if refused is not None or user is None:
             return None, None, refused
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if access not in self.apps[self._access[token].client_id].access:
+            return None, None, _unauthorized(
+                "Application is not authorized to access the requested resource"
+            )
         if "system_id" not in request.match_info:
             return user, None, None
         wanted = request.match_info["system_id"]
@@ -418,7 +443,7 @@ class EnphaseApiSimulator:
         )
 
     async def _consumption(self, request: web.Request) -> web.StreamResponse:
-        _, system, refused = await self._guarded(request)
+        _, system, refused = await self._guarded(request, CONSUMPTION_MONITORING)
         if refused is not None or system is None:
             return refused or web.Response(status=500)
         if not system.consumption:
@@ -446,7 +471,7 @@ class EnphaseApiSimulator:
         return web.json_response(body)
 
     async def _battery(self, request: web.Request) -> web.StreamResponse:
-        _, system, refused = await self._guarded(request)
+        _, system, refused = await self._guarded(request, CONSUMPTION_MONITORING)
         if refused is not None or system is None:
             return refused or web.Response(status=500)
         if not system.battery:

@@ -18,6 +18,7 @@ LEGACY_FIRMWARE_UPDATED = "firmware_updated"
 GATEWAY_IDENTITY = "gateway_identity_changed"
 GATEWAY_MOVED = "gateway_moved"
 API_KEY_REJECTED = "api_key_rejected"
+APP_NOT_AUTHORIZED = "app_not_authorized"
 BUDGET_EXHAUSTED = "budget_exhausted"
 #: Issues whose fix flow asks the user to confirm a gateway's new TLS key.
 IDENTITY_KINDS = (GATEWAY_IDENTITY, GATEWAY_MOVED)
@@ -28,6 +29,7 @@ ALL_KINDS = (
     TOKEN_SHORT_LIVED,
     LEGACY_FIRMWARE_UPDATED,
     API_KEY_REJECTED,
+    APP_NOT_AUTHORIZED,
     BUDGET_EXHAUSTED,
 )
 

@@ -27,6 +27,7 @@ from homeassistant.util import dt as dt_util
 from . import issues
 from .api import (
     CloudApiKeyRejected,
+    CloudAppNotAuthorized,
     CloudAuthRejected,
     CloudNoData,
     CloudRateLimited,
@@ -127,6 +128,9 @@ OUTCOMES: dict[type[Exception], Outcome] = {
     CloudApiKeyRejected: Outcome(
         "invalid_api_key", update="api_key_rejected", repair=issues.API_KEY_REJECTED
     ),
+    CloudAppNotAuthorized: Outcome(
+        "app_not_authorized", update="app_not_authorized", repair=issues.APP_NOT_AUTHORIZED
+    ),
     CloudAuthRejected: Outcome("cloud_auth_rejected", reauth="cloud_auth_rejected"),
     CloudSystemForbidden: Outcome("cloud_auth_rejected", reauth="cloud_system_forbidden"),
     # HA's OAuth2 session: a refused refresh is a verdict, anything else an outage.
@@ -172,12 +176,7 @@ def raise_for(
             translation_domain=DOMAIN, translation_key=f"reauth_{found.reauth}"
         ) from err
     if found.repair is not None:
-        details = (
-            {"trusted": err.trusted, "presented": err.presented, **placeholders}
-            if isinstance(err, GatewayIdentityChanged)
-            else {}
-        )
-        issues.async_show_problem(hass, entry, found.repair, details)
+        issues.async_show_problem(hass, entry, found.repair, repair_details(err, placeholders))
     if isinstance(err, LoginThrottled):
         placeholders["until"] = dt_util.as_local(err.retry_at).strftime("%H:%M")
     raise UpdateFailed(
@@ -185,6 +184,15 @@ def raise_for(
         translation_key=found.update,
         translation_placeholders={"error": type(err).__name__, **placeholders},
     ) from err
+
+
+def repair_details(err: Exception, placeholders: dict[str, str]) -> dict[str, str]:
+    """What the repair of ``err`` names besides the entry."""
+    if isinstance(err, GatewayIdentityChanged):
+        return {"trusted": err.trusted, "presented": err.presented, **placeholders}
+    if isinstance(err, CloudAppNotAuthorized):
+        return {"access": err.access}
+    return {}
 
 
 def reauth_reason(err: Exception) -> str | None:

@@ -12,6 +12,7 @@ from aiohttp import web
 from custom_components.envoy_connect.api import (
     AbstractAuth,
     CloudApiKeyRejected,
+    CloudAppNotAuthorized,
     CloudAuthRejected,
     CloudNoData,
     CloudRateLimited,
@@ -21,7 +22,7 @@ from custom_components.envoy_connect.api import (
 )
 from simulator import SimulatorHarness
 from simulator.enlighten import CloudMode
-from simulator.enphase_api import PlanLimits
+from simulator.enphase_api import PRODUCTION_MONITORING, SYSTEM_DETAILS, PlanLimits
 from simulator.harness import DEMO_APP, DEMO_OWNER
 
 HOME, CABIN = 4_100_001, 4_100_002
@@ -214,3 +215,56 @@ async def test_rate_limit_answers(
             await client.async_get_systems()
     assert caught.value.monthly is monthly
     assert (caught.value.until.timestamp() if caught.value.until else None) == until
+
+
+async def test_access_controls(world: tuple[SimulatorHarness, SystemsApi]) -> None:
+    """Data outside the application's access controls is its own error, naming the control."""
+    sim, client = world
+    sim.api.apps[DEMO_APP.client_id].access = frozenset({SYSTEM_DETAILS, PRODUCTION_MONITORING})
+    assert (await client.async_get_summary(HOME)).modules == 24
+    for kind in ("consumption_meter", "battery"):
+        with pytest.raises(CloudAppNotAuthorized) as refused:
+            await client.async_get_telemetry(HOME, kind, None)
+        assert refused.value.access == "Site Level Consumption Monitoring"
+    sim.api.apps[DEMO_APP.client_id].access = frozenset()
+    with pytest.raises(CloudAppNotAuthorized) as refused:
+        await client.async_get_systems()
+    assert refused.value.access == "System Details"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error"),
+    [
+        # The documented texts (System API swagger; live_data's 401 list), in both envelopes.
+        (401, {"message": "Not Authorized", "details": "API Key -Client mismatch", "code": 401},
+         CloudApiKeyRejected),
+        (403, {"message": "Forbidden", "details": "API Key is invalid", "code": 403},
+         CloudApiKeyRejected),
+        (401, {"error": {"code": 401, "message": "API key is missing",
+                         "status": "NOT_AUTHENTICATED"}}, CloudApiKeyRejected),
+        (403, {"message": "Forbidden", "code": 403, "details":
+               "Application is not authorized to access the requested resource"},
+         CloudAppNotAuthorized),
+        (401, {"message": "Not Authorized", "details": "User is not authorized", "code": 401},
+         CloudAuthRejected),
+        (403, {"message": "Forbidden", "details": "Not authorized to access this resource",
+               "code": 403}, CloudSystemForbidden),
+    ],
+)  # fmt: skip
+@pytest.mark.usefixtures("socket_enabled")
+async def test_refusals_by_their_text(
+    aiohttp_server: object, status: int, body: dict[str, object], error: type[Exception]
+) -> None:
+    """Only a refused token or consent is a reauth; a key or an access control is not."""
+
+    async def refuse(request: web.Request) -> web.Response:
+        return web.json_response(body, status=status)
+
+    app = web.Application()
+    app.router.add_get("/api/v4/systems", refuse)
+    server = await aiohttp_server(app)  # type: ignore[operator]
+    async with aiohttp.ClientSession() as session:
+        client = SystemsApi(_Token(session, str(server.make_url("")), "t"), "secret-key")
+        with pytest.raises(error) as raised:
+            await client.async_get_systems()
+    assert "secret-key" not in str(raised.value)

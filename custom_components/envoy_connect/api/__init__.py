@@ -13,6 +13,7 @@ from .budget import PLANS, Plan, poll_interval
 from .enlighten_login import EnlightenEndpoints, EnlightenLogin
 from .errors import (
     CloudApiKeyRejected,
+    CloudAppNotAuthorized,
     CloudAuthRejected,
     CloudError,
     CloudNoData,
@@ -64,6 +65,7 @@ __all__ = [
     "AbstractAuth",
     "AuthState",
     "CloudApiKeyRejected",
+    "CloudAppNotAuthorized",
     "CloudAuthRejected",
     "CloudError",
     "CloudNoData",

@@ -202,7 +202,21 @@ class CloudAuthRejected(CloudError):
 
 
 class CloudApiKeyRejected(CloudError):
-    """The API key does not belong to the OAuth application (401 "API Key")."""
+    """The API key is missing, invalid or of another application (401 or 403 "API Key")."""
+
+
+class CloudAppNotAuthorized(CloudError):
+    """The application lacks an access control this data needs.
+
+    401 "Application is not authorized to access the requested resource": the
+    access control was not ticked when the application was created on the
+    developer portal. Neither a reauth nor a new key fixes it.
+    """
+
+    def __init__(self, message: str, *, access: str) -> None:
+        """``access``: the developer portal's name of the missing access control."""
+        super().__init__(message)
+        self.access = access
 
 
 class CloudSystemForbidden(CloudError):

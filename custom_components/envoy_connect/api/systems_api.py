@@ -21,6 +21,7 @@ import aiohttp
 
 from .errors import (
     CloudApiKeyRejected,
+    CloudAppNotAuthorized,
     CloudAuthRejected,
     CloudNoData,
     CloudRateLimited,
@@ -222,13 +223,34 @@ class SystemsApi:
             raise CloudUnavailable(f"{path}: invalid JSON") from err
 
 
+#: The developer portal's access controls, as it names them, of the data this client reads.
+SYSTEM_DETAILS = "System Details"
+CONSUMPTION_MONITORING = "Site Level Consumption Monitoring"
+
+
+def access_control(path: str) -> str:
+    """Which access control an application needs for ``path`` (Monitoring API groups)."""
+    if "/telemetry/consumption_meter" in path or "/telemetry/battery" in path:
+        return CONSUMPTION_MONITORING
+    return SYSTEM_DETAILS
+
+
 def _raise_for_status(path: str, status: int, text: str) -> NoReturn:
     """Map an error answer to a typed error; never includes the answer in full."""
     lowered = text.lower()
     _LOGGER.debug("Enlighten API %s answered %s", path, status)
-    if status == 401:
+    if status in (401, 403):
+        # Documented texts (System API swagger, live_data 401): "API key is
+        # missing", "API Key is invalid", "API Key -Client mismatch" (also seen
+        # as 403), "Application is not authorized to access the requested
+        # resource". None of them is the user's consent, so none is a reauth.
         if "api key" in lowered:
             raise CloudApiKeyRejected(f"{path}: the API key was rejected")
+        if "application is not authorized" in lowered:
+            raise CloudAppNotAuthorized(
+                f"{path}: the application lacks an access control", access=access_control(path)
+            )
+    if status == 401:
         raise CloudAuthRejected(f"{path}: the access token was rejected")
     if status == 403:
         raise CloudSystemForbidden(f"{path}: no access")

@@ -23,6 +23,7 @@ from homeassistant.util import dt as dt_util
 
 from .. import issues
 from ..api import (
+    CloudAppNotAuthorized,
     CloudAuthRejected,
     CloudError,
     CloudNoData,
@@ -98,6 +99,8 @@ class CloudCoordinator(DataUpdateCoordinator[CloudData]):
         )
         self._state: dict[str, Any] = {}
         self._last_429: datetime | None = None
+        #: Telemetry the application may not read (an access control not ticked).
+        self.refused_access: set[str] = set()
 
     @property
     def has_consumption(self) -> bool:
@@ -123,7 +126,9 @@ class CloudCoordinator(DataUpdateCoordinator[CloudData]):
                 if self.budget.steady_interval(extra=1) > MAX_INTERVAL_WITH_TELEMETRY:
                     continue  # the plan cannot afford it in an ordinary month
                 if kind not in capabilities:
-                    capabilities[kind] = await self._probe(kind)
+                    if (found := await self._probe(kind)) is None:
+                        continue
+                    capabilities[kind] = found
                     self._save()
                 if capabilities[kind]:
                     self.endpoints.append(kind)
@@ -133,12 +138,23 @@ class CloudCoordinator(DataUpdateCoordinator[CloudData]):
         self.config_entry.async_on_unload(lambda: self.budget.unregister(entry_id))
         self.update_interval = self.budget.interval(dt_util.utcnow())
 
-    async def _probe(self, kind: str) -> bool:
-        """Does the system have this telemetry? The answer also starts the series."""
+    async def _probe(self, kind: str) -> bool | None:
+        """Does the system have this telemetry? The answer also starts the series.
+
+        None: the application may not read it. Production data still flows; a
+        repair says which access control to tick, and the next setup asks again.
+        """
         try:
             await self._telemetry(kind)
         except CloudNoData:
             return False
+        except CloudAppNotAuthorized as err:
+            _LOGGER.debug("%s: no access to %s telemetry", self.config_entry.title, kind)
+            self.refused_access.add(err.access)
+            issues.async_show_problem(
+                self.hass, self.config_entry, issues.APP_NOT_AUTHORIZED, {"access": err.access}
+            )
+            return None
         return True
 
     async def _async_update_data(self) -> CloudData:
@@ -158,9 +174,10 @@ class CloudCoordinator(DataUpdateCoordinator[CloudData]):
             raise_for(self.hass, self.config_entry, err)
         self._last_429 = None
         self.budget.blocked_until = None
-        issues.async_clear(
-            self.hass, self.config_entry, issues.API_KEY_REJECTED, issues.BUDGET_EXHAUSTED
-        )
+        solved = [issues.API_KEY_REJECTED, issues.BUDGET_EXHAUSTED]
+        if not self.refused_access:
+            solved.append(issues.APP_NOT_AUTHORIZED)
+        issues.async_clear(self.hass, self.config_entry, *solved)
         self.update_interval = self.budget.interval(dt_util.utcnow())
         return data
 

@@ -36,6 +36,7 @@ def cloud_diagnostics(entry: CloudConfigEntry) -> tuple[dict[str, Any], set[str]
         },
         "coordinator": {
             "endpoints": ["summary", *coordinator.endpoints],
+            "access_refused": sorted(coordinator.refused_access),
             "last_update_success": coordinator.last_update_success,
             "update_interval": str(coordinator.update_interval),
         },
