@@ -358,8 +358,10 @@ class EnphaseApiSimulator:
             return None, None, refused
         token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if access not in self.apps[self._access[token].client_id].access:
-            return None, None, _unauthorized(
-                "Application is not authorized to access the requested resource"
+            return (
+                None,
+                None,
+                _unauthorized("Application is not authorized to access the requested resource"),
             )
         if "system_id" not in request.match_info:
             return user, None, None

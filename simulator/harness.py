@@ -17,6 +17,7 @@ from aiohttp import web
 from .enlighten import CloudMode, EnlightenAccount, EnlightenSimulator
 from .enphase_api import (
     PLANS,
+    WATT_ACCESS,
     ApiApplication,
     ApiUser,
     CloudSystem,
@@ -261,6 +262,9 @@ class SimulatorHarness:
                 self.api.exhaust_month()
             case "plan":
                 self.api.set_plan(str(body.get("client_id", DEMO_APP.client_id)), str(body["plan"]))
+            case "access":
+                app = self.api.apps[str(body.get("client_id", DEMO_APP.client_id))]
+                app.access = frozenset(str(a) for a in body.get("access", WATT_ACCESS))
             case "reset_counts":
                 self.api.reset_counts()
             case _:

@@ -151,15 +151,10 @@ async def test_local_and_cloud_coexist(
 async def test_aborts(
     hass: HomeAssistant, sim: SimulatorHarness, hass_client_no_auth: ClientSessionGenerator
 ) -> None:
-    """Already configured, denied, no systems."""
+    """Every system added already (said right after the sign-in), denied, no systems."""
     await _add_cloud_entry(hass, sim, hass_client_no_auth, user=NEIGHBOUR, system=None)
     result = await authorize(hass, sim, hass_client_no_auth, await start_flow(hass), user=NEIGHBOUR)
-    result = dict(
-        await hass.config_entries.flow.async_configure(
-            result["flow_id"], {CONF_API_KEY: DEMO_APP.api_key, CONF_PLAN: "watt"}
-        )
-    )
-    assert result == result | {"type": FlowResultType.ABORT, "reason": "already_configured"}
+    assert result == result | {"type": FlowResultType.ABORT, "reason": "all_systems_added"}
 
     result = await authorize(
         hass, sim, hass_client_no_auth, await start_flow(hass), decision="deny"
@@ -170,11 +165,6 @@ async def test_aborts(
     sim.api.add_user(ApiUser(3003, "empty@example.com"))
     result = await authorize(
         hass, sim, hass_client_no_auth, await start_flow(hass), user="empty@example.com"
-    )
-    result = dict(
-        await hass.config_entries.flow.async_configure(
-            result["flow_id"], {CONF_API_KEY: DEMO_APP.api_key, CONF_PLAN: "watt"}
-        )
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "no_systems"

@@ -129,6 +129,8 @@ async def test_reauth_with_code(
     [flow] = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     # Never an unattended login for a multi-factor account (each would email a code).
     assert sim.cloud.login_count == logins
+    # Its form says why: a code is needed, not just "the token was rejected".
+    assert flow["step_id"] == "reauth_mfa_token_required"
     result = await hass.config_entries.flow.async_configure(
         flow["flow_id"], {CONF_USERNAME: DEMO_MFA[0], CONF_PASSWORD: DEMO_MFA[1]}
     )

@@ -25,6 +25,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from .api.http import read_bounded
+from .cloud import pending
 from .endpoints import cloud_api_url
 
 DEVELOPER_PORTAL = "https://developer-v4.enphase.com"
@@ -102,17 +103,27 @@ async def async_get_auth_implementation(
 
 async def async_get_description_placeholders(hass: HomeAssistant) -> dict[str, str]:
     """Tell the user where to create the application and what to register."""
-    try:
-        redirect = config_entry_oauth2_flow.async_get_redirect_uri(hass)
-    except RuntimeError:
-        # The credentials dialog asks over the websocket, which carries no
-        # frontend URL: use the URL HA knows itself by.
-        try:
-            redirect = f"{get_url(hass, allow_cloud=False)}{CALLBACK_PATH}"
-        except NoURLAvailableError:
-            redirect = f"<your Home Assistant URL>{CALLBACK_PATH}"
     return {
         "developer_portal": f"{DEVELOPER_PORTAL}/admin/applications",
-        "redirect_url": redirect,
+        "redirect_url": _redirect_uri(hass),
         "more_info_url": f"{DEVELOPER_PORTAL}/docs/quickstart.html",
     }
+
+
+def _redirect_uri(hass: HomeAssistant) -> str:
+    """The redirect URL the sign-in will use.
+
+    The credentials dialog asks over the websocket, which carries no frontend
+    URL: the paused flow knows the address the user browses; without one, use
+    the URL HA knows itself by.
+    """
+    try:
+        return config_entry_oauth2_flow.async_get_redirect_uri(hass)
+    except RuntimeError:
+        pass
+    if redirect := pending.paused_redirect_uri(hass):
+        return redirect
+    try:
+        return f"{get_url(hass, allow_cloud=False)}{CALLBACK_PATH}"
+    except NoURLAvailableError:
+        return f"<your Home Assistant URL>{CALLBACK_PATH}"

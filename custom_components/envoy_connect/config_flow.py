@@ -12,6 +12,7 @@ from typing import Any
 from homeassistant.config_entries import ConfigEntry, ConfigFlowResult, OptionsFlow
 from homeassistant.core import callback
 
+from .cloud import pending
 from .cloud.flow import CloudFlow, CloudOptionsFlow
 from .const import DOMAIN, is_cloud_entry_data
 from .local.flow import LocalFlow
@@ -37,7 +38,9 @@ class EnvoyConnectConfigFlow(LocalFlow, CloudFlow, domain=DOMAIN):
         return is_cloud_entry_data(config_entry.data)
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Local gateway or Enlighten cloud."""
+        """Local gateway or Enlighten cloud; straight on after adding application credentials."""
+        if await pending.async_resume(self.hass):
+            return await self.async_step_cloud()
         return self.async_show_menu(step_id="user", menu_options=["local", "cloud"])
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:

@@ -327,6 +327,14 @@ class World:
                 process.kill()
         self.processes.clear()
 
+    def ha_log(self) -> str:
+        """Everything Home Assistant has logged so far (console and log file)."""
+        return "".join(
+            (self.workdir / name).read_text(errors="replace")
+            for name in ("home-assistant.out", "config/home-assistant.log")
+            if (self.workdir / name).exists()
+        )
+
     def keep_logs(self, target: Path) -> None:
         """Copy the logs next to the screenshots."""
         target.mkdir(parents=True, exist_ok=True)

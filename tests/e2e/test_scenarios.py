@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from typing import Any
 
 from .conftest import UI, deep_text, wait_until
-from .servers import World
+from .servers import ROOT, World
 
 OWNER = ("owner@example.com", "demo-owner-password")
 INSTALLER = ("installer@example.com", "demo-installer-password")
@@ -70,6 +71,106 @@ def test_add_local_legacy(ui: UI, world: World) -> None:
     )
     ui.shot("device")
     assert "Token expiry" not in text  # no token on firmware 5
+
+
+MFA = ("mfa@example.com", "demo-mfa-password")
+
+
+def _emailed_code(world: World) -> str:
+    """The code Enphase "emailed" to the MFA account (the simulator's mailbox)."""
+    return str(world.sim("/_sim/cloud/mfa_code", {"username": MFA[0]})["code"])
+
+
+def _enter_code(ui: UI, world: World, codes: list[str], shot: str) -> None:
+    """The code step: a mistyped code first (its own error), then the emailed one."""
+    ui.wait_dialog_text("Enter the code from Enphase", MFA[0], "Send a new code")
+    ui.shot(shot)
+    code = _emailed_code(world)
+    codes.append(code)
+    ui.field("code").fill(f"{(int(code) + 1) % 10**6:06d}")
+    ui.submit()
+    ui.wait_dialog_text("Enlighten did not accept this code")
+    ui.shot(f"{shot}-wrong")
+    ui.field("code").fill(code)
+    ui.submit()
+
+
+def _add_mfa_entry(ui: UI, world: World, serial: str, codes: list[str]) -> dict[str, Any]:
+    ui.add_integration()
+    ui.wait_dialog_text("Envoy on my network")
+    ui.dialog.get_by_text("Envoy on my network").click()
+    ui.wait_dialog_text("Host", "Token (optional)")
+    ui.field("host").fill(world.gateway("metered"))
+    ui.field("username").fill(MFA[0])
+    ui.field("password").fill(MFA[1])
+    ui.submit()
+    _enter_code(ui, world, codes, "add-code")
+    ui.finish_flow()
+    return next(e for e in world.entries() if e["title"] == f"Envoy {serial}")
+
+
+def _renew_from_repair(ui: UI, world: World, serial: str, codes: list[str]) -> None:
+    ui.page.goto(f"{world.ha_url}/config/repairs")
+    repair = ui.page.get_by_text(f"The token of Envoy {serial} expires in")
+    repair.wait_for(timeout=60_000)
+    ui.page_text()
+    ui.shot("renewal-repair")
+    repair.click()
+    ui.wait_dialog_text(f"Renew the token of Envoy {serial}", "Password")
+    ui.field("username").fill(MFA[0])
+    ui.field("password").fill(MFA[1])
+    ui.submit()
+    _enter_code(ui, world, codes, "renew-code")
+    wait_until(lambda: f"The token of Envoy {serial}" not in ui.page_text(), 60, "the repair to go")
+    ui.shot("renewed")
+    ui.page.keyboard.press("Escape")
+
+
+def _reauth_with_code(ui: UI, world: World, serial: str, codes: list[str]) -> None:
+    ui.page.goto(f"{world.ha_url}/config/dashboard")
+    repair = ui.page.get_by_text(f"Authentication expired for Envoy {serial}")
+    repair.wait_for()
+    repair.click()
+    ui.wait_dialog_text("Renew the token with a one-time code", "Password")
+    ui.shot("reauth-form")
+    ui.field("password").fill(MFA[1])
+    ui.submit()
+    _enter_code(ui, world, codes, "reauth-code")
+    ui.wait_dialog_text("Re-authentication was successful")
+    ui.shot("reauth-done")
+    ui.dialog.get_by_role("button", name=re.compile("finish|close|ok", re.I)).first.click()
+
+
+def test_mfa_account(ui: UI, world: World) -> None:
+    """An MFA account is added, renewed from its repair and reauthenticated, each time with
+    the one-time code Enphase emails; no code reaches the log or the diagnostics."""
+    serial = world.sim("/_sim")["envoys"]["metered"]["serial"]
+    codes: list[str] = []
+    # Tokens of 20 days: the renewal repair is due at once (30 days ahead for MFA).
+    world.sim("/_sim/cloud/token_lifetime", {"seconds": 20 * 86_400})
+    entry = _add_mfa_entry(ui, world, serial, codes)
+    world.poll_every(entry["entry_id"], 10)
+
+    world.sim("/_sim/cloud/token_lifetime", {"seconds": None})
+    _renew_from_repair(ui, world, serial, codes)
+
+    # The gateway rejects every token; an MFA entry never logs in by itself: reauth.
+    world.sim("/_sim/envoy/metered/expire_tokens")
+    wait_until(world.flows, 90, "a reauth flow")
+    _reauth_with_code(ui, world, serial, codes)
+    ui.open_device(serial)
+    ui.wait_page_text("Current power production", "Token expiry")
+    ui.shot("device")
+
+    diagnostics = json.dumps(world.api("GET", f"/api/diagnostics/config_entry/{entry['entry_id']}"))
+    log = world.ha_log()
+    assert len(codes) == 3
+    for code in codes:
+        assert code not in diagnostics
+        assert code not in log
+    assert "login_otp_nonce=" not in log
+    assert '"mfa": true' in diagnostics  # the dump is real, and knows the entry is MFA
+    world.api("DELETE", f"/api/config/config_entries/entry/{entry['entry_id']}")
 
 
 def test_reauth_from_notification(ui: UI, world: World) -> None:
@@ -157,6 +258,8 @@ def _approve(ui: UI, world: World, trigger: Callable[[], None]) -> None:
         trigger()
     popup = popup_info.value
     popup.wait_for_load_state()
+    ui.wait_dialog_text("A new browser tab opens at Enphase", "Enlighten account")
+    ui.shot("sign-in-step")
     assert popup.url.startswith(f"{world.sim_url}/oauth/authorize")
     assert "redirect_uri=" + f"{world.ha_url}/auth/external/callback" in popup.url
     popup.locator("#user").select_option(OWNER[0])
@@ -178,19 +281,18 @@ def _add_cloud_entry(ui: UI, world: World) -> None:
         credentials = ui.page.locator("dialog-add-application-credential")
         credentials.get_by_text("Create an application at").wait_for()
         text = deep_text(credentials)
-        assert "/auth/external/callback" in text
+        # The redirect URL is the address the user browses (issue 15).
+        assert f"{world.ha_url}/auth/external/callback" in text
         assert "developer-v4.enphase.com" in text
         ui.shot("credentials-dialog")
         credentials.locator("input[name='name']").fill("Demo application")
         credentials.locator("input[name='clientId']").fill(app["client_id"])
         credentials.locator("input[name='clientSecret']").fill(app["client_secret"])
-        credentials.get_by_role("button", name="Add").click()
-        credentials.get_by_text("Create an application at").wait_for(state="hidden")
-        wait_until(world.application_credentials, 30, "the stored credentials")
-        # With credentials in place the flow starts over: choose the cloud again.
-        ui.wait_dialog_text("Enlighten cloud")
-        choose_cloud.wait_for(state="visible")
-    _approve(ui, world, choose_cloud.click)
+        # HA starts the flow again, which goes straight on to Enphase's sign-in.
+        _approve(ui, world, credentials.get_by_role("button", name="Add").click)
+        assert world.application_credentials()
+    else:
+        _approve(ui, world, choose_cloud.click)
 
     ui.wait_dialog_text("Enlighten API key", "Watt (free)")
     ui.field("api_key").fill(app["api_key"])
@@ -204,12 +306,24 @@ def _add_cloud_entry(ui: UI, world: World) -> None:
 
 
 def test_cloud_oauth(ui: UI, world: World) -> None:
-    """Application credentials, the authorize page, API key, system: entities appear."""
+    """Application credentials, the authorize page, API key, system: entities appear.
+
+    A second system of the same account asks only for the sign-in: key and
+    plan are the application's, and the system already added is not offered.
+    """
     _add_cloud_entry(ui, world)
     ui.open_device("cloud_4100001")
     ui.wait_page_text("Current power production", "Normal", "API requests left this month")
     ui.shot("device")
     assert "Home (simulated)" in ui.page_text()
+
+    ui.add_integration()
+    ui.wait_dialog_text("Enlighten cloud")
+    _approve(ui, world, ui.dialog.get_by_text("Enlighten cloud").click)
+    ui.finish_flow()
+    cabin = next(e for e in world.entries() if e["title"] == "Cabin (simulated)")
+    # Gone again, so the next scenario's revoked consent concerns one entry only.
+    world.api("DELETE", f"/api/config/config_entries/entry/{cabin['entry_id']}")
 
 
 def test_cloud_reauth_from_repair(ui: UI, world: World) -> None:
@@ -305,3 +419,37 @@ def test_energy_dashboard_takes_our_sensors(ui: UI, world: World) -> None:
     grid = json.dumps(sources["grid"])
     assert f"{serial}_lifetime_grid_energy_import" in grid
     assert f"{serial}_lifetime_grid_energy_export" in grid
+
+
+def _translated(language: str) -> dict[str, Any]:
+    """Our texts in ``language``, as the integration ships them."""
+    path = ROOT / "custom_components" / "envoy_connect" / "translations" / f"{language}.json"
+    return dict(json.loads(path.read_text()))
+
+
+def test_german_owner(ui: UI, world: World) -> None:
+    """In German: the menu, the form, an error and the device page, with no raw keys."""
+    de = _translated("de")
+    step = de["config"]["step"]
+    ui.page.evaluate("localStorage.setItem('selectedLanguage', JSON.stringify('de'))")
+    ui.page.goto(f"{world.ha_url}/config/integrations/dashboard/add?domain=envoy_connect")
+    ui.wait_dialog_text(step["user"]["menu_options"]["local"], step["user"]["title"])
+    ui.shot("menu")
+    ui.dialog.get_by_text(step["user"]["menu_options"]["local"]).click()
+    ui.wait_dialog_text(step["local"]["title"], step["local"]["data"]["username"])
+    ui.field("host").fill("http://envoy.local/home")
+    ui.field("host").press("Enter")
+    ui.wait_dialog_text(de["config"]["error"]["invalid_host"])
+    ui.shot("form-error")
+    ui.page.keyboard.press("Escape")
+
+    envoy = world.sim("/_sim")["envoys"]["battery"]
+    if not world.device(envoy["serial"]):
+        world.add_local_entry("battery", username=OWNER[0], password=OWNER[1])
+    ui.open_device(envoy["serial"])
+    sensors = de["entity"]["sensor"]
+    text = ui.wait_page_text(
+        sensors["current_power_production"]["name"], sensors["lifetime_production"]["name"]
+    )
+    ui.shot("device")
+    assert "Current power production" not in text

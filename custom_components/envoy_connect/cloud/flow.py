@@ -20,6 +20,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import callback
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import OAuth2TokenRequestBaseError
 from homeassistant.helpers.config_entry_oauth2_flow import (
     AbstractOAuth2FlowHandler,
@@ -30,6 +31,7 @@ from homeassistant.helpers.selector import SelectSelector, SelectSelectorConfig,
 
 from ..api import CloudSystemInfo
 from ..const import CONF_ENL_UID, CONF_PLAN, CONF_SYSTEM_ID, DEFAULT_PLAN, PLAN_CUSTOM
+from . import pending
 from .form import (
     PLAN_OPTIONS,
     api_key_schema,
@@ -59,14 +61,43 @@ class CloudFlow(AbstractOAuth2FlowHandler):
 
     async def async_step_cloud(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """OAuth2 with the application credentials the user added."""
-        return await self.async_step_pick_implementation()
+        result = await self.async_step_pick_implementation()
+        if result["type"] is FlowResultType.ABORT and result["reason"] == "missing_credentials":
+            pending.async_pause(self.hass)  # HA's frontend asks for them, then restarts us
+        return result
 
     async def async_oauth_create_entry(self, data: dict[str, Any]) -> ConfigFlowResult:
-        """Authorized: on to the API key, or finish a reauth."""
+        """Authorized: on to the API key (unless a sibling entry has it), or finish a reauth."""
         self._oauth_data = data
         if self.source == SOURCE_REAUTH:
             return await self._async_finish_cloud_reauth()
+        if (sibling := self._sibling_entry()) is not None:
+            systems, _ = await async_list_systems(
+                self.hass, sibling.data[CONF_API_KEY], self._access_token()
+            )
+            if systems is not None:
+                self._systems = systems
+                self._cloud = {**sibling.options, CONF_API_KEY: sibling.data[CONF_API_KEY]}
+                return await self.async_step_system()
         return await self.async_step_api_key()
+
+    def _sibling_entry(self) -> ConfigEntry[Any] | None:
+        """A system already added with the same application: its key and plan apply.
+
+        Each system keeps its own authorization (Enphase issues a new refresh
+        token with every refresh, so two entries cannot share one); the key and
+        the plan belong to the application and need not be asked again.
+        """
+        implementation = self._oauth_data.get("auth_implementation")
+        return next(
+            (
+                entry
+                for entry in self._async_current_entries(include_ignore=False)
+                if entry.data.get("auth_implementation") == implementation
+                and entry.data.get(CONF_API_KEY)
+            ),
+            None,
+        )
 
     def _access_token(self) -> str:
         return str(self._oauth_data["token"]["access_token"])
@@ -81,8 +112,6 @@ class CloudFlow(AbstractOAuth2FlowHandler):
                 self.hass, user_input[CONF_API_KEY].strip(), self._access_token()
             )
             if systems is not None:
-                if not systems:
-                    return self.async_abort(reason="no_systems")
                 self._systems = systems
                 self._cloud = {**user_input, CONF_API_KEY: user_input[CONF_API_KEY].strip()}
                 if user_input[CONF_PLAN] == PLAN_CUSTOM:
@@ -108,11 +137,15 @@ class CloudFlow(AbstractOAuth2FlowHandler):
         )
 
     async def async_step_system(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Which system; skipped when the user has only one."""
-        if user_input is None and len(self._systems) > 1:
-            return self.async_show_form(step_id="system", data_schema=system_schema(self._systems))
-        wanted = str(user_input["system_id"]) if user_input else str(self._systems[0].system_id)
-        system = next(s for s in self._systems if str(s.system_id) == wanted)
+        """Which system, of those not added yet; skipped when only one is left."""
+        added = {entry.unique_id for entry in self._async_current_entries(include_ignore=False)}
+        left = [s for s in self._systems if f"cloud_{s.system_id}" not in added]
+        if not left:
+            return self.async_abort(reason="all_systems_added" if self._systems else "no_systems")
+        if user_input is None and len(left) > 1:
+            return self.async_show_form(step_id="system", data_schema=system_schema(left))
+        wanted = str(user_input["system_id"]) if user_input else str(left[0].system_id)
+        system = next(s for s in left if str(s.system_id) == wanted)
         await self.async_set_unique_id(f"cloud_{system.system_id}")
         self._abort_if_unique_id_configured()
         return self.async_create_entry(

@@ -28,6 +28,7 @@ from ..api import LOCAL_ACCOUNTS
 from ..const import (
     CONF_AUTH_STATE,
     CONF_GATEWAY_KEY,
+    CONF_MFA,
     DOMAIN,
 )
 from ..outcomes import LOCAL_REAUTH_REASONS, MFA_ERROR
@@ -224,6 +225,8 @@ class LocalFlow(ConfigFlow):
         reason = str(entry_data.get("reauth_reason") or "token_rejected")
         if reason not in LOCAL_REAUTH_REASONS:
             reason = "token_rejected"
+        if reason == "token_rejected" and entry_data.get(CONF_MFA):
+            reason = "mfa_token_required"  # its form says why: a code, not a stored password
         return await self._async_reauth_form(reason, None)
 
     async def _async_reauth_form(
