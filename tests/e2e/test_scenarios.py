@@ -412,9 +412,7 @@ def test_energy_dashboard_takes_our_sensors(ui: UI, world: World) -> None:
     assert sources["battery"]["stat_energy_from"].endswith(
         f"{serial}_battery_discharged_calculated"
     )
-    assert sources["battery"]["stat_energy_to"].endswith(
-        f"{serial}_battery_charged_calculated"
-    )
+    assert sources["battery"]["stat_energy_to"].endswith(f"{serial}_battery_charged_calculated")
     assert sources["solar"]["stat_energy_from"].endswith(f"{serial}_lifetime_production")
     grid = json.dumps(sources["grid"])
     assert f"{serial}_lifetime_grid_import" in grid
