@@ -38,7 +38,7 @@ from custom_components.envoy_connect.cloud.budget import STORAGE_KEY, key_id
 from custom_components.envoy_connect.const import CONF_PLAN, CONF_SYSTEM_ID, DOMAIN
 from simulator import SimulatorHarness
 from simulator.enlighten import CloudMode
-from simulator.enphase_api import ApiUser, PlanLimits, consumption_wh, current_power_w
+from simulator.enphase_api import WATT_ACCESS, ApiUser, PlanLimits, consumption_wh, current_power_w
 
 from .conftest import DEMO_APP, DEMO_OWNER, authorize, poll, sensor_state, setup_profile
 from .conftest import start_cloud_flow as start_flow
@@ -182,7 +182,12 @@ async def test_missing_credentials_abort(hass: HomeAssistant, sim: SimulatorHarn
 
 @pytest.mark.parametrize(
     ("breakage", "error"),
-    [("down", "cloud_unavailable"), ("exhausted", "rate_limited")],
+    [
+        ("down", "cloud_unavailable"),
+        ("exhausted", "rate_limited"),
+        # The application lacks System Details: said as such, not blamed on the key.
+        ("no_access", "app_not_authorized"),
+    ],
 )
 async def test_api_key_step_errors_then_recover(
     hass: HomeAssistant,
@@ -192,8 +197,11 @@ async def test_api_key_step_errors_then_recover(
     error: str,
 ) -> None:
     result = await authorize(hass, sim, hass_client_no_auth, await start_flow(hass))
+    app = sim.api.apps[DEMO_APP.client_id]
     if breakage == "down":
         sim.api.mode = CloudMode.ERROR_5XX
+    elif breakage == "no_access":
+        app.access = frozenset()
     else:
         sim.api.set_plan(DEMO_APP.client_id, "watt")
         sim.api.exhaust_month()
@@ -204,6 +212,7 @@ async def test_api_key_step_errors_then_recover(
     )
     assert result["errors"] == {"base": error}
     sim.api.mode = CloudMode.ONLINE
+    app.access = WATT_ACCESS
     sim.api.set_plan(DEMO_APP.client_id, "partner")
     result = dict(
         await hass.config_entries.flow.async_configure(

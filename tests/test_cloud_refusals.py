@@ -7,13 +7,12 @@ from datetime import timedelta
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.envoy_connect.const import CONF_PLAN, DOMAIN
+from custom_components.envoy_connect.const import DOMAIN
 from simulator import SimulatorHarness
 from simulator.enphase_api import (
     CONSUMPTION_MONITORING,
@@ -23,7 +22,6 @@ from simulator.enphase_api import (
 )
 
 from .conftest import DEMO_APP, authorize, poll, sensor_state
-from .conftest import start_cloud_flow as start_flow
 from .test_cloud import CABIN, HOME, _add_cloud_entry
 
 pytestmark = pytest.mark.usefixtures("app_credentials", "current_request_with_host")
@@ -94,27 +92,6 @@ async def test_access_withdrawn_from_a_running_entry(
     await poll(hass, freezer, 600)
     assert entry.runtime_data.coordinator.last_update_success
     assert _issue(hass, "app_not_authorized", entry.entry_id) is None
-
-
-async def test_flow_says_the_application_lacks_access(
-    hass: HomeAssistant, sim: SimulatorHarness, hass_client_no_auth: ClientSessionGenerator
-) -> None:
-    """The API key step names the problem instead of blaming the key; fixed, it goes on."""
-    _app_access(sim)
-    result = await authorize(hass, sim, hass_client_no_auth, await start_flow(hass))
-    result = dict(
-        await hass.config_entries.flow.async_configure(
-            result["flow_id"], {CONF_API_KEY: DEMO_APP.api_key, CONF_PLAN: "watt"}
-        )
-    )
-    assert result["errors"] == {"base": "app_not_authorized"}
-    _app_access(sim, *WATT_ACCESS)
-    result = dict(
-        await hass.config_entries.flow.async_configure(
-            result["flow_id"], {CONF_API_KEY: DEMO_APP.api_key, CONF_PLAN: "watt"}
-        )
-    )
-    assert result["step_id"] == "system"
 
 
 async def test_refresh_token_expired_after_30_days_offline(

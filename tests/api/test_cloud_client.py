@@ -14,6 +14,7 @@ from custom_components.envoy_connect.api import (
     CloudApiKeyRejected,
     CloudAppNotAuthorized,
     CloudAuthRejected,
+    CloudError,
     CloudNoData,
     CloudRateLimited,
     CloudSystemForbidden,
@@ -61,6 +62,22 @@ async def _access_token(session: aiohttp.ClientSession, sim: SimulatorHarness) -
     )
     assert resp.status == 200
     return str((await resp.json())["access_token"])
+
+
+async def _error_for(aiohttp_server: object, answer: web.Response, api_key: str = "k") -> Exception:
+    """What the client raises when ``/api/v4/systems`` gives ``answer``."""
+
+    async def handler(request: web.Request) -> web.Response:
+        return answer
+
+    app = web.Application()
+    app.router.add_get("/api/v4/systems", handler)
+    server = await aiohttp_server(app)  # type: ignore[operator]
+    async with aiohttp.ClientSession() as session:
+        client = SystemsApi(_Token(session, str(server.make_url("")), "t"), api_key)
+        with pytest.raises(CloudError) as caught:
+            await client.async_get_systems()
+    return caught.value
 
 
 @pytest.fixture
@@ -162,20 +179,11 @@ async def test_odd_answers(
     aiohttp_server: object, status: int, body: str, error: type[Exception]
 ) -> None:
     """Answers the simulator never gives but a real service might."""
-
-    async def handler(request: web.Request) -> web.Response:
-        return web.Response(status=status, text=body)
-
-    app = web.Application()
-    app.router.add_get("/api/v4/systems", handler)
-    server = await aiohttp_server(app)  # type: ignore[operator]
-    async with aiohttp.ClientSession() as session:
-        client = SystemsApi(_Token(session, str(server.make_url("")), "t"), "k")
-        with pytest.raises(error) as caught:
-            await client.async_get_systems()
-    if isinstance(caught.value, CloudRateLimited):
-        assert caught.value.monthly is None  # the answer does not say which limit
-        assert caught.value.until is None
+    caught = await _error_for(aiohttp_server, web.Response(status=status, text=body))
+    assert isinstance(caught, error)
+    if isinstance(caught, CloudRateLimited):
+        assert caught.monthly is None  # the answer does not say which limit
+        assert caught.until is None
 
 
 @pytest.mark.usefixtures("socket_enabled")
@@ -203,18 +211,11 @@ async def test_odd_answers(
 async def test_rate_limit_answers(
     aiohttp_server: object, body: str, monthly: bool | None, until: int | None
 ) -> None:
-    async def handler(request: web.Request) -> web.Response:
-        return web.Response(status=429, text=body, content_type="application/json")
-
-    app = web.Application()
-    app.router.add_get("/api/v4/systems", handler)
-    server = await aiohttp_server(app)  # type: ignore[operator]
-    async with aiohttp.ClientSession() as session:
-        client = SystemsApi(_Token(session, str(server.make_url("")), "t"), "k")
-        with pytest.raises(CloudRateLimited) as caught:
-            await client.async_get_systems()
-    assert caught.value.monthly is monthly
-    assert (caught.value.until.timestamp() if caught.value.until else None) == until
+    answer = web.Response(status=429, text=body, content_type="application/json")
+    caught = await _error_for(aiohttp_server, answer)
+    assert isinstance(caught, CloudRateLimited)
+    assert caught.monthly is monthly
+    assert (caught.until.timestamp() if caught.until else None) == until
 
 
 async def test_access_controls(world: tuple[SimulatorHarness, SystemsApi]) -> None:
@@ -256,15 +257,7 @@ async def test_refusals_by_their_text(
     aiohttp_server: object, status: int, body: dict[str, object], error: type[Exception]
 ) -> None:
     """Only a refused token or consent is a reauth; a key or an access control is not."""
-
-    async def refuse(request: web.Request) -> web.Response:
-        return web.json_response(body, status=status)
-
-    app = web.Application()
-    app.router.add_get("/api/v4/systems", refuse)
-    server = await aiohttp_server(app)  # type: ignore[operator]
-    async with aiohttp.ClientSession() as session:
-        client = SystemsApi(_Token(session, str(server.make_url("")), "t"), "secret-key")
-        with pytest.raises(error) as raised:
-            await client.async_get_systems()
-    assert "secret-key" not in str(raised.value)
+    answer = web.json_response(body, status=status)
+    caught = await _error_for(aiohttp_server, answer, api_key="secret-key")
+    assert isinstance(caught, error)
+    assert "secret-key" not in str(caught)
