@@ -12,6 +12,11 @@ What it checks, like the real service:
   ``{"message":"Not Authorized","details":…,"code":401}`` (swagger, 7.1) and
   the details text the swagger lists for live_data's 401: "Application is not
   authorized to access the requested resource" (their combination is inferred);
+  or, when the application's ``refusal`` is 403, the monitoring endpoints'
+  documented 403 ``{"message":"Forbidden","details":"Not authorized to access
+  this resource","code":403}`` (swagger; which of the two the live service
+  sends is not published);
+- a system the user may not read answers that same documented 403;
 - refresh tokens live 30 days (release notes: "from 1 week to 30 days for all
   the Enphase Developer Portal applications"); an expired one answers
   ``invalid_grant`` as RFC 6749 says (no real body of that case is published);
@@ -80,6 +85,8 @@ class ApiApplication:
     plan: PlanLimits
     #: Access controls ticked when the application was created.
     access: frozenset[str] = WATT_ACCESS
+    #: The status data outside them answers: 401 or 403 (see the module docstring).
+    refusal: int = 401
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,8 +327,10 @@ class EnphaseApiSimulator:
             }
         )
 
-    def _api_guard(self, request: web.Request) -> tuple[ApiUser | None, web.StreamResponse | None]:
-        """Token, key and plan checks, in the order the real service applies them."""
+    def _api_guard(
+        self, request: web.Request, access: str
+    ) -> tuple[_Grant | None, web.StreamResponse | None]:
+        """Token, key, plan and access checks, in the order the real service applies them."""
         token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         grant = self._access.get(token)
         if grant is None or grant.expires_at < time.time():
@@ -346,40 +355,25 @@ class EnphaseApiSimulator:
             return None, _too_many(app.plan, "minute", window, app.plan.per_minute)
         self._minute_counts[minute] += 1
         self._month_counts[month] += 1
-        return grant.user, None
+        if access not in app.access:
+            return None, _refused_access(app)
+        return grant, None
 
     async def _guarded(
         self, request: web.Request, access: str = SYSTEM_DETAILS
     ) -> tuple[ApiUser | None, CloudSystem | None, web.StreamResponse | None]:
         if (down := await self._outage(request)) is not None:
             return None, None, down
-        user, refused = self._api_guard(request)
-        if refused is not None or user is None:
+        grant, refused = self._api_guard(request, access)
+        if refused is not None or grant is None:
             return None, None, refused
-        token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        if access not in self.apps[self._access[token].client_id].access:
-            return (
-                None,
-                None,
-                _unauthorized("Application is not authorized to access the requested resource"),
-            )
+        user = grant.user
         if "system_id" not in request.match_info:
             return user, None, None
         wanted = request.match_info["system_id"]
         system = next((s for s in user.systems if str(s.system_id) == wanted), None)
         if system is None:
-            return (
-                None,
-                None,
-                web.json_response(
-                    {
-                        "message": "Forbidden",
-                        "details": "Not authorized to access system",
-                        "code": 403,
-                    },
-                    status=403,
-                ),
-            )
+            return None, None, _forbidden()
         return user, system, None
 
     async def _systems(self, request: web.Request) -> web.StreamResponse:
@@ -549,6 +543,21 @@ def _interval_window(request: web.Request) -> tuple[int, list[int]]:
 def _unauthorized(details: str) -> web.Response:
     return web.json_response(
         {"message": "Not Authorized", "details": details, "code": 401}, status=401
+    )
+
+
+def _refused_access(app: ApiApplication) -> web.Response:
+    """Data outside the application's access controls (see the module docstring)."""
+    if app.refusal == 403:
+        return _forbidden()
+    return _unauthorized("Application is not authorized to access the requested resource")
+
+
+def _forbidden() -> web.Response:
+    """The monitoring endpoints' documented 403 (System API swagger)."""
+    return web.json_response(
+        {"message": "Forbidden", "details": "Not authorized to access this resource", "code": 403},
+        status=403,
     )
 
 

@@ -265,6 +265,7 @@ class SimulatorHarness:
             case "access":
                 app = self.api.apps[str(body.get("client_id", DEMO_APP.client_id))]
                 app.access = frozenset(str(a) for a in body.get("access", WATT_ACCESS))
+                app.refusal = 403 if int(body.get("status", 401)) == 403 else 401
             case "reset_counts":
                 self.api.reset_counts()
             case _:

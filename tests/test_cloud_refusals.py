@@ -27,24 +27,31 @@ from .test_cloud import CABIN, HOME, _add_cloud_entry
 pytestmark = pytest.mark.usefixtures("app_credentials", "current_request_with_host")
 
 
-def _app_access(sim: SimulatorHarness, *access: str) -> None:
-    """What the developer ticked when creating the application."""
-    sim.api.apps[DEMO_APP.client_id].access = frozenset(access)
+def _app_access(sim: SimulatorHarness, *access: str, refusal: int = 401) -> None:
+    """What the developer ticked when creating the application, and how the rest is refused."""
+    app = sim.api.apps[DEMO_APP.client_id]
+    app.access = frozenset(access)
+    app.refusal = refusal
 
 
 def _issue(hass: HomeAssistant, kind: str, entry_id: str) -> ir.IssueEntry | None:
     return ir.async_get(hass).async_get_issue(DOMAIN, f"{kind}_{entry_id}")
 
 
+@pytest.mark.parametrize("refusal", [401, 403])
 async def test_missing_consumption_access_is_a_repair_not_a_reauth(
     hass: HomeAssistant,
     sim: SimulatorHarness,
     hass_client_no_auth: ClientSessionGenerator,
     freezer: FrozenDateTimeFactory,
+    refusal: int,
 ) -> None:
     """Production keeps flowing; the repair names the access control; a reload after ticking it
-    brings the consumption and battery data and clears the repair."""
-    _app_access(sim, SYSTEM_DETAILS, PRODUCTION_MONITORING)
+    brings the consumption and battery data and clears the repair.
+
+    Refused with the live_data 401 text or with the monitoring swagger's plain 403:
+    the same token reads the system's summary, so neither is the user's consent."""
+    _app_access(sim, SYSTEM_DETAILS, PRODUCTION_MONITORING, refusal=refusal)
     entry = await _add_cloud_entry(hass, sim, hass_client_no_auth, system=HOME, plan="kilowatt")
     coordinator = entry.runtime_data.coordinator
     assert entry.state is ConfigEntryState.LOADED

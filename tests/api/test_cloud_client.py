@@ -221,16 +221,23 @@ async def test_rate_limit_answers(
 async def test_access_controls(world: tuple[SimulatorHarness, SystemsApi]) -> None:
     """Data outside the application's access controls is its own error, naming the control."""
     sim, client = world
-    sim.api.apps[DEMO_APP.client_id].access = frozenset({SYSTEM_DETAILS, PRODUCTION_MONITORING})
+    app = sim.api.apps[DEMO_APP.client_id]
+    app.access = frozenset({SYSTEM_DETAILS, PRODUCTION_MONITORING})
     assert (await client.async_get_summary(HOME)).modules == 24
-    for kind in ("consumption_meter", "battery"):
-        with pytest.raises(CloudAppNotAuthorized) as refused:
-            await client.async_get_telemetry(HOME, kind, None)
-        assert refused.value.access == "Site Level Consumption Monitoring"
-    sim.api.apps[DEMO_APP.client_id].access = frozenset()
+    for refusal in (401, 403):  # live_data's 401 text, or the monitoring swagger's 403
+        app.refusal = refusal
+        for kind in ("consumption_meter", "battery"):
+            with pytest.raises(CloudAppNotAuthorized) as refused:
+                await client.async_get_telemetry(HOME, kind, None)
+            assert refused.value.access == "Site Level Consumption Monitoring"
+    app.access, app.refusal = frozenset(), 401
     with pytest.raises(CloudAppNotAuthorized) as refused:
         await client.async_get_systems()
     assert refused.value.access == "System Details"
+    # A plain 403 on the summary cannot be told from a system the user lost: a reauth.
+    app.refusal = 403
+    with pytest.raises(CloudSystemForbidden):
+        await client.async_get_summary(HOME)
 
 
 @pytest.mark.parametrize(

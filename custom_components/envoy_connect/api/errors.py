@@ -208,9 +208,10 @@ class CloudApiKeyRejected(CloudError):
 class CloudAppNotAuthorized(CloudError):
     """The application lacks an access control this data needs.
 
-    401 "Application is not authorized to access the requested resource": the
-    access control was not ticked when the application was created on the
-    developer portal. Neither a reauth nor a new key fixes it.
+    401 "Application is not authorized to access the requested resource", or a
+    403 on telemetry of a system whose summary the same token reads: the access
+    control was not ticked when the application was created on the developer
+    portal. Neither a reauth nor a new key fixes it.
     """
 
     def __init__(self, message: str, *, access: str) -> None:

@@ -77,7 +77,7 @@ class CloudSummary:
 
 @dataclass(frozen=True, slots=True)
 class Interval:
-    """One telemetry interval (5 minutes)."""
+    """One telemetry interval (5 minutes for production, 15 for meters and batteries)."""
 
     end_at: int
     enwh: float | None = None
@@ -166,6 +166,7 @@ class SystemsApi:
         so a caller that passes its last ``end_at`` never counts one twice.
 
         :raises CloudNoData: the system has no such telemetry.
+        :raises CloudAppNotAuthorized: the application may not read it (401 or 403).
         :raises CloudError: the request failed otherwise.
         """
         params = {"granularity": "day"}
@@ -249,6 +250,14 @@ def _raise_for_status(path: str, status: int, text: str) -> NoReturn:
         if "application is not authorized" in lowered:
             raise CloudAppNotAuthorized(
                 f"{path}: the application lacks an access control", access=access_control(path)
+            )
+        if status == 403 and "/telemetry/" in path:
+            # The swagger's 403 "Not authorized to access this resource": the
+            # same token has just read this system's summary (the coordinator
+            # reads it first), so the refusal is the application's, and
+            # signing in again would only loop.
+            raise CloudAppNotAuthorized(
+                f"{path}: the application may not read this data", access=access_control(path)
             )
     if status == 401:
         raise CloudAuthRejected(f"{path}: the access token was rejected")
