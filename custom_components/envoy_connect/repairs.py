@@ -19,8 +19,7 @@ from homeassistant.helpers import issue_registry as ir
 from . import issues
 from .const import CONF_GATEWAY_KEY, DOMAIN
 from .local.form import Validation, async_validate_for_form, credentials_schema
-from .local.mfa import STEP_ID as MFA_STEP
-from .local.mfa import PendingLogin, code_schema
+from .local.mfa import PendingLogin
 
 
 class _EntryRepairFlow(RepairsFlow):
@@ -100,12 +99,7 @@ class TokenRepairFlow(_EntryRepairFlow):
                 if result.validated:
                     return self._save(result.validated.data)
                 errors = result.errors
-        return self.async_show_form(
-            step_id=MFA_STEP,
-            data_schema=code_schema(),
-            errors=errors,
-            description_placeholders=pending.placeholders,
-        )
+        return self.async_show_form(**pending.form(errors))
 
 
 class IdentityRepairFlow(_EntryRepairFlow):

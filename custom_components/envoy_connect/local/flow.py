@@ -40,7 +40,7 @@ from .form import (
     token_field,
 )
 from .identity import async_trusted_move
-from .mfa import STEP_ID, PendingLogin, code_schema
+from .mfa import PendingLogin
 
 
 def _gateway_schema(defaults: Mapping[str, Any]) -> vol.Schema:
@@ -116,8 +116,9 @@ class LocalFlow(ConfigFlow):
         """A multi-factor account: Enlighten gives us no token, so the user pastes one."""
         errors: dict[str, str] = {}
         if user_input is not None:
+            # An MFA account: its reauth asks for a code or token, never a password.
             result, errors = await self._async_validate_and_create(
-                {**self._mfa_input, **user_input}
+                {**self._mfa_input, **user_input, CONF_MFA: True}
             )
             if result is not None:
                 return result
@@ -148,12 +149,7 @@ class LocalFlow(ConfigFlow):
                     created, errors = await self._async_validate_and_create(answer)
                     if created is not None:
                         return created
-        return self.async_show_form(
-            step_id=STEP_ID,
-            data_schema=code_schema(),
-            errors=errors,
-            description_placeholders=pending.placeholders,
-        )
+        return self.async_show_form(**pending.form(errors))
 
     async def _async_validate_and_create(
         self, user_input: dict[str, Any]

@@ -8,7 +8,7 @@ and its nonce live only as long as the form: nothing of them is stored or logged
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import probatio as vol
 from homeassistant.const import CONF_PASSWORD, CONF_TOKEN
@@ -37,6 +37,15 @@ def code_schema() -> vol.Schema:
     )
 
 
+class CodeForm(TypedDict):
+    """``async_show_form`` arguments of the code step."""
+
+    step_id: str
+    data_schema: vol.Schema
+    errors: dict[str, str]
+    description_placeholders: dict[str, str]
+
+
 @dataclass(slots=True)
 class PendingLogin:
     """What the form continues: the validated input without a token, and the challenge."""
@@ -48,10 +57,14 @@ class PendingLogin:
         """The password is not kept: an MFA account never logs in unattended."""
         self.user_input.pop(CONF_PASSWORD, None)
 
-    @property
-    def placeholders(self) -> dict[str, str]:
-        """Where the code went."""
-        return {"username": self.challenge.username}
+    def form(self, errors: dict[str, str]) -> CodeForm:
+        """The code form, in config and repair flows alike; it names where the code went."""
+        return CodeForm(
+            step_id=STEP_ID,
+            data_schema=code_schema(),
+            errors=errors,
+            description_placeholders={"username": self.challenge.username},
+        )
 
     async def async_answer(
         self, hass: HomeAssistant, answer: dict[str, Any]
