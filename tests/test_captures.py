@@ -103,6 +103,8 @@ async def test_capture(
     entry = result["result"]
     await hass.async_block_till_done()
     assert entry.runtime_data.coordinator.last_update_success
+    # Every value a real gateway reports fits pyenphase's declared types.
+    assert entry.runtime_data.coordinator.gateway.scrubber.replaced == 0
 
     entities = sorted(
         er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id),

@@ -5,6 +5,7 @@ Memory and time figures live in bench/bench_hostile.py; here, what happens.
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import timedelta
 from typing import Any
@@ -353,3 +354,38 @@ async def test_bad_answers_are_no_traceback(
         assert _ok(entry), path
     assert not user_tracebacks(caplog)
     assert entry.runtime_data.coordinator.gateway.bad_answers >= 2
+
+
+async def test_wrong_types_are_unknown_not_a_traceback(
+    hass: HomeAssistant,
+    sim: SimulatorHarness,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Text where a number belongs: that value is unknown, the rest flows, counted, no traceback."""
+    entry = await setup_profile(hass, sim, "metered")
+    coordinator = entry.runtime_data.coordinator
+    serials = sorted(coordinator.data.inverters)
+    odd = [
+        {"serialNumber": sn, "lastReportDate": "yesterday", "devType": 1,
+         "lastReportWatts": "many", "maxReportWatts": 300}
+        for sn in serials
+    ]  # fmt: skip
+    sim.envoys["metered"].override("/api/v1/production/inverters", json.dumps(odd))
+    await poll(hass, freezer, 301)
+    await poll(hass, freezer, 301)
+    assert coordinator.last_update_success
+    first = hass.states.get(f"sensor.inverter_{serials[0]}_power")
+    assert first is not None
+    assert first.state == "unknown"
+    assert coordinator.data.inverters[serials[0]].max_report_watts == 300
+    assert coordinator.data.system_production is not None  # the rest of the update flows
+    assert coordinator.gateway.scrubber.replaced >= 2 * len(serials)
+    assert not user_tracebacks(caplog)
+
+    sim.envoys["metered"].overrides.clear()
+    await poll(hass, freezer, 301)
+    await poll(hass, freezer, 301)
+    state = hass.states.get(f"sensor.inverter_{serials[0]}_power")
+    assert state is not None
+    assert state.state not in ("unknown", "unavailable")

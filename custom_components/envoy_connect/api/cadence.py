@@ -145,7 +145,11 @@ class Cadence:
 
     def _inverters_wait(self, data: EnvoyData, now: float) -> float:
         """Seconds until the inverters' next report, by their own clock when it is plausible."""
-        reports = [i.last_report_date for i in (data.inverters or {}).values()]
+        reports = [
+            i.last_report_date
+            for i in (data.inverters or {}).values()
+            if i.last_report_date is not None
+        ]
         newest = max(reports, default=None)
         advanced = newest is not None and newest != self._newest_report
         self._newest_report = newest

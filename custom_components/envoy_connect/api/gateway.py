@@ -48,6 +48,7 @@ from .errors import (
     InvalidHost,
 )
 from .http import ResponseTooLarge, ResponseTooSlow, SessionGuard
+from .sanitize import ModelScrubber
 from .token import EnvoyToken, TokenKind
 from .token_manager import AuthState, TokenManager
 
@@ -67,8 +68,17 @@ CHECK_JWT = "/auth/check_jwt"
 #: ``EnvoyClientClosedError`` is a RuntimeError, outside ``EnvoyError``.
 TRANSPORT_ERRORS = (EnvoyError, EnvoyClientClosedError, aiohttp.ClientError, TimeoutError)
 #: What pyenphase's parsers raise on an answer they cannot read (lxml's XML errors
-#: are SyntaxErrors, orjson's are ValueErrors); never a reason for a traceback.
-BAD_DATA_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError, SyntaxError)
+#: are SyntaxErrors, orjson's are ValueErrors; an inventory without its Enpower
+#: entry leaves a local unbound); never a reason for a traceback.
+BAD_DATA_ERRORS = (
+    ValueError,
+    TypeError,
+    KeyError,
+    AttributeError,
+    IndexError,
+    SyntaxError,
+    UnboundLocalError,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +157,8 @@ class EnvoyGateway(GatewayControls):
         self.capabilities: GatewayCapabilities | None = None
         #: Answers that could not be read since start (for diagnostics).
         self.bad_answers = 0
+        #: Values of the wrong type or beyond reason, shown as unknown (diagnostics).
+        self.scrubber = ModelScrubber()
         #: New TLS keys trusted after an observed restart, since start (for diagnostics).
         self.key_changes = 0
         #: The gateway stopped answering since its last good answer: a restart we saw.
@@ -411,6 +423,7 @@ class EnvoyGateway(GatewayControls):
             raise self._unreachable("update", err) from err
         except BAD_DATA_ERRORS as err:
             raise self._bad_data("update", err) from err
+        self.scrubber.scrub(data)
         envoy.cadence.observe(data, envoy.take_read())
         if self.capabilities is None:
             self.capabilities = GatewayCapabilities.of(envoy)

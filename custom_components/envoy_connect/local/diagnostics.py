@@ -41,6 +41,7 @@ def local_diagnostics(entry: LocalConfigEntry) -> tuple[dict[str, Any], set[str]
             "supported_features": str(capabilities.features) if capabilities else None,
             "meters": list(capabilities.meters) if capabilities else None,
             "unreadable_answers": gateway.bad_answers,
+            "implausible_values": gateway.scrubber.replaced,
         },
         "auth": {
             "token_type": token.kind.value if token else None,

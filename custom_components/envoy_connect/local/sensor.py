@@ -44,10 +44,15 @@ MAX_INTEGRATION_GAP = timedelta(minutes=10)
 
 def battery_power(data: EnvoyData) -> float | None:
     """All batteries' power in W, positive while discharging; None without batteries."""
-    parts = [p.real_power_mw / 1000 for p in (data.encharge_power or {}).values()]
+    # Declared as numbers, but None once an implausible value was dropped (api.sanitize).
+    parts: list[float | None] = [p.real_power_mw for p in (data.encharge_power or {}).values()]
+    parts = [None if mw is None else mw / 1000 for mw in parts]
     if data.acb_power is not None:
         parts.append(data.acb_power.power)
-    return sum(parts) if parts else None
+    if not parts:
+        return None
+    known = [p for p in parts if p is not None]
+    return sum(known) if len(known) == len(parts) else None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -197,7 +197,7 @@ STORAGE_SENSORS: tuple[EnvoySensorDescription, ...] = (
         translation_key="battery_power",
         part=ENCHARGE,
         record_fn=_encharge_power,
-        value_fn=lambda p: round(p.real_power_mw / 1000),
+        value_fn=lambda p: _milli(p.real_power_mw),
         **PART_POWER,
     ),
     EnvoySensorDescription(
@@ -205,7 +205,7 @@ STORAGE_SENSORS: tuple[EnvoySensorDescription, ...] = (
         translation_key="apparent_power",
         part=ENCHARGE,
         record_fn=_encharge_power,
-        value_fn=lambda p: round(p.apparent_power_mva / 1000),
+        value_fn=lambda p: _milli(p.apparent_power_mva),
         **APPARENT_POWER,
     ),
     EnvoySensorDescription(
@@ -462,6 +462,11 @@ METER_SENSORS: tuple[EnvoySensorDescription, ...] = (
         entity_category=DIAGNOSTIC,
     ),
 )
+
+
+def _milli(value: float | None) -> int | None:
+    """Milliwatts (or milli-VA) to whole watts (or VA); unknown stays unknown."""
+    return None if value is None else round(value / 1000)
 
 
 def _soc_setting(value: int | None) -> int | None:
