@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+from pathlib import Path
 
 import pytest
 from homeassistant.core import HomeAssistant
@@ -17,6 +19,15 @@ from custom_components.envoy_connect.const import CONF_AUTH_STATE
 from simulator import SimulatorHarness
 
 from .conftest import DEMO_OWNER, setup_profile
+from .test_captures import CAPTURES, CAPTURES_DIR, HTML_ONLY, add_through_flow, replay
+
+__all__ = ["replay"]
+#: Identifiers a recording carries: serial numbers (also as dict keys), generator ids, MACs.
+_IDENTIFIERS = (
+    r'"(?:serial_num|serialNumber|serial_number|sn|serial|generator_id|mac)"\s*:\s*"([^"]+)"',
+    r"<sn>([^<]+)</sn>",
+    r'"(\d{12})"\s*:\s*\{',
+)
 
 
 @pytest.mark.parametrize("profile", ["legacy", "battery"])
@@ -71,3 +82,28 @@ async def test_no_secret_in_debug_logs(
     assert "Authentication" in text or "authentication" in text  # the log really covered auth
     for secret in (token, DEMO_OWNER[1], "another-secret-password"):
         assert secret not in text
+
+
+def _identifiers(folder: Path) -> set[str]:
+    found: set[str] = set()
+    for recording in folder.iterdir():
+        if not recording.name.endswith("_log.json"):
+            text = recording.read_text(errors="ignore")
+            found.update(m for pattern in _IDENTIFIERS for m in re.findall(pattern, text))
+    return {f for f in found if len(f) >= 8}
+
+
+@pytest.mark.parametrize("capture", [c for c in CAPTURES if c != HTML_ONLY])
+async def test_no_recorded_identifier_in_diagnostics(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    replay: SimulatorHarness,
+    capture: str,
+) -> None:
+    """No serial of any part (inverter, battery, AC Battery, collar, C6, generator) is shared."""
+    result = await add_through_flow(hass, replay, capture)
+    await hass.async_block_till_done()
+    dump = json.dumps(await get_diagnostics_for_config_entry(hass, hass_client, result["result"]))
+    identifiers = _identifiers(CAPTURES_DIR / capture)
+    assert identifiers
+    assert sorted(i for i in identifiers if i.lower() in dump.lower()) == []

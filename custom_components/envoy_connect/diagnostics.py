@@ -29,6 +29,7 @@ SECRET_KEYS = {
     "session_id",
     "manager_token",
     "mac",
+    "generator_id",  # /ivp/ss/gen_config: the standby generator's own identifier
     CONF_ENL_UID,
     CONF_SYSTEM_ID,
 }

@@ -34,6 +34,8 @@ from typing import Any, override
 import aiohttp
 from pyenphase import Envoy, EnvoyData
 
+from .batteries import battery_powers
+
 #: Coordinator period this module plans around (HA core's as well).
 UPDATE_INTERVAL = 60
 INVERTER_REPORT_PERIOD = 300
@@ -169,12 +171,10 @@ class Cadence:
 
 def battery_active(data: EnvoyData) -> bool:
     """Energy moves through a battery, a generator runs, or the grid is down."""
-    powers: list[float] = [p.real_power_mw / 1000 for p in (data.encharge_power or {}).values()]
-    if data.acb_power is not None:
-        powers.append(data.acb_power.power)
+    powers = battery_powers(data)
     if data.ctmeter_storage is not None:
         powers.append(data.ctmeter_storage.active_power)
-    if any(abs(p) >= ACTIVE_BATTERY_WATTS for p in powers):
+    if any(p is not None and abs(p) >= ACTIVE_BATTERY_WATTS for p in powers):
         return True
     if data.enpower is not None and data.enpower.mains_oper_state != "closed":
         return True

@@ -103,6 +103,7 @@ BINARY_SENSORS: tuple[EnvoyBinarySensorDescription, ...] = (
         translation_key="generator_connected",
         part=GENERATOR,
         record_fn=_single("generator"),
+        optional=True,  # /ivp/ensemble/generator: not on every gateway with gen_config
         is_on_fn=lambda g: str(g.oper_state).lower() in _CLOSED,
         device_class=BinarySensorDeviceClass.RUNNING,
     ),
@@ -111,6 +112,7 @@ BINARY_SENSORS: tuple[EnvoyBinarySensorDescription, ...] = (
         translation_key="generator_exercising",
         part=GENERATOR,
         record_fn=_single("generator"),
+        optional=True,  # /ivp/ensemble/generator: not on every gateway with gen_config
         is_on_fn=lambda g: bool(g.exc_on),
         device_class=BinarySensorDeviceClass.RUNNING,
         entity_category=EntityCategory.DIAGNOSTIC,

@@ -37,6 +37,7 @@ BUTTONS: tuple[AcbButtonDescription, ...] = (
         translation_key="acb_sleep",
         part=ACB,
         record_fn=lambda d, _: d.acb_inventory,
+        optional=True,  # needs /inventory.json, which some firmware lacks
         press_fn=_sleep,
     ),
     AcbButtonDescription(
@@ -44,6 +45,7 @@ BUTTONS: tuple[AcbButtonDescription, ...] = (
         translation_key="acb_wake",
         part=ACB,
         record_fn=lambda d, _: d.acb_inventory,
+        optional=True,  # needs /inventory.json, which some firmware lacks
         press_fn=lambda g, serials, _: g.async_wake_acb(serials),
     ),
 )

@@ -10,6 +10,7 @@ from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 
 from ..const import CONF_MAC
 from . import LocalConfigEntry
+from .records import acb_reports
 
 
 def local_diagnostics(entry: LocalConfigEntry) -> tuple[dict[str, Any], set[str], list[str]]:
@@ -28,7 +29,12 @@ def local_diagnostics(entry: LocalConfigEntry) -> tuple[dict[str, Any], set[str]
         str(entry.unique_id),
         *(data.inverters if data else ()),
         *((data.encharge_power or {}) if data else ()),
+        *((data.encharge_inventory or {}) if data else ()),
+        *((data.acb_inventory or {}) if data else ()),
+        *(acb_reports(data) if data else ()),
         *([data.enpower.serial_number] if data and data.enpower else []),
+        *([data.collar.serial_number] if data and data.collar else []),
+        *([data.c6cc.serial_number] if data and data.c6cc else []),
     ]
     capabilities = coordinator.capabilities
     dump = {

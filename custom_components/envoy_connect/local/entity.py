@@ -98,7 +98,11 @@ def async_add_local_entities(
     coordinator = entry.runtime_data.coordinator
     capabilities = coordinator.capabilities
     wanted = [d for d in descriptions if capabilities is not None and d.supported_fn(capabilities)]
-    known: set[tuple[str, str]] = set()
+    #: Entities made so far, and parts with nothing left to make. An optional
+    #: entity waits (its part stays open) until its record shows up: it comes
+    #: from an endpoint pyenphase reads only where the gateway has it.
+    created: dict[tuple[str, str], set[str]] = {}
+    complete: set[tuple[str, str]] = set()
 
     @callback
     def add_new() -> None:
@@ -106,11 +110,19 @@ def async_add_local_entities(
         new: list[Entity] = []
         for kind in dict.fromkeys(d.part for d in wanted):
             for part_id in _ids(kind.ids(coordinator, data)):
-                if (kind.name, part_id) in known:
+                if (kind.name, part_id) in complete:
                     continue
-                known.add((kind.name, part_id))
-                info = kind.device(coordinator, data, part_id)
-                new.extend(factory(coordinator, d, part_id, info) for d in wanted if d.part is kind)
+                made = created.setdefault((kind.name, part_id), set())
+                pending = [d for d in wanted if d.part is kind and d.key not in made]
+                ready = [
+                    d for d in pending if not d.optional or d.record_fn(data, part_id) is not None
+                ]
+                if len(ready) == len(pending):
+                    complete.add((kind.name, part_id))
+                if ready:
+                    info = kind.device(coordinator, data, part_id)
+                    made.update(d.key for d in ready)
+                    new.extend(factory(coordinator, d, part_id, info) for d in ready)
         if new:
             async_add_entities(new)
 

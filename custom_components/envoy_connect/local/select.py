@@ -121,6 +121,7 @@ ACB_SLEEP_BAND = AcbBandDescription(
     options=ACB_SLEEP_BANDS,
     part=ACB,
     record_fn=lambda d, _: d.acb_inventory,
+    optional=True,  # needs /inventory.json, which some firmware lacks
 )
 
 PARALLEL_UPDATES = 1

@@ -22,6 +22,7 @@ from pyenphase import EnvoyData
 from pyenphase.const import SupportedFeatures
 
 from ..api import TokenManager
+from ..api.batteries import battery_powers
 from ..const import DOMAIN
 from ..quantities import ENERGY
 from . import LocalConfigEntry
@@ -44,11 +45,7 @@ MAX_INTEGRATION_GAP = timedelta(minutes=10)
 
 def battery_power(data: EnvoyData) -> float | None:
     """All batteries' power in W, positive while discharging; None without batteries."""
-    # Declared as numbers, but None once an implausible value was dropped (api.sanitize).
-    parts: list[float | None] = [p.real_power_mw for p in (data.encharge_power or {}).values()]
-    parts = [None if mw is None else mw / 1000 for mw in parts]
-    if data.acb_power is not None:
-        parts.append(data.acb_power.power)
+    parts = battery_powers(data)
     if not parts:
         return None
     known = [p for p in parts if p is not None]

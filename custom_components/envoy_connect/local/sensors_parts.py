@@ -320,6 +320,7 @@ ACB_SENSORS: tuple[EnvoySensorDescription, ...] = (
         translation_key="acb_sleep_state",
         part=ACB,
         record_fn=_aggregate("acb_inventory"),
+        optional=True,  # needs /inventory.json, which some firmware lacks
         value_fn=_aggregate_sleep,
         **_enum([*ACB_SLEEP_STATES, "mixed"]),
     ),
@@ -481,6 +482,7 @@ GENERATOR_SENSORS: tuple[EnvoySensorDescription, ...] = (
         translation_key="generator_start_soc",
         part=GENERATOR,
         record_fn=_aggregate("generator"),
+        optional=True,  # /ivp/ensemble/generator: not on every gateway with gen_config
         value_fn=lambda g: _soc_setting(g.start_soc),
         **PERCENT,
     ),
@@ -489,6 +491,7 @@ GENERATOR_SENSORS: tuple[EnvoySensorDescription, ...] = (
         translation_key="generator_stop_soc",
         part=GENERATOR,
         record_fn=_aggregate("generator"),
+        optional=True,  # /ivp/ensemble/generator: not on every gateway with gen_config
         value_fn=lambda g: _soc_setting(g.stop_soc),
         **PERCENT,
     ),

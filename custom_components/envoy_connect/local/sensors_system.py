@@ -66,6 +66,9 @@ def _phase_variants(
             entity_registry_enabled_default=False,
             record_fn=record,
             supported_fn=supported,
+            # Only where the gateway reports this phase: a split or three-phase meter
+            # does not mean production.json has per-phase lines (7.6.175, 7.3.517).
+            optional=True,
         )
 
     return [variant(index, phase) for index, phase in enumerate(PHASES)]

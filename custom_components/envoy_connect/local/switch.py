@@ -61,7 +61,10 @@ SWITCHES: tuple[EnvoySwitchDescription, ...] = (
         key="generator_charge_batteries",
         translation_key="generator_charge_batteries",
         part=GENERATOR,
-        record_fn=lambda d, _: d.generator_config,
+        # Without Enphase batteries the gateway turns the setting back on (pyenphase,
+        # D8.3.5169): offer it only where there are batteries to charge.
+        record_fn=lambda d, _: d.generator_config if d.encharge_inventory or d.acb_power else None,
+        optional=True,
         is_on_fn=lambda c: c.charge_from_generator,
         turn_fn=lambda g, _, on: g.async_set_charge_from_generator(on),
     ),
