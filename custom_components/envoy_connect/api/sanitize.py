@@ -62,6 +62,8 @@ class ModelScrubber:
             if kinds is None:
                 self._walk(value)
                 continue
+            if _plainly_fits(value, kinds):
+                continue
             fixed = _conform(value, kinds)
             if fixed is not value:
                 object.__setattr__(model, name, fixed)  # some models are frozen
@@ -79,6 +81,15 @@ class ModelScrubber:
                 where,
                 type(value).__name__,
             )
+
+
+def _plainly_fits(value: object, kinds: frozenset[type]) -> bool:
+    """The common case, checked cheaply (a few hundred fields every minute)."""
+    kind = type(value)
+    if kind is int or kind is float:
+        # False for NaN and infinities too.
+        return kind in kinds and -ABSURD <= value <= ABSURD  # type: ignore[operator]
+    return value is None or kind in kinds
 
 
 def _conform(value: object, kinds: frozenset[type]) -> object:
