@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any, cast
 from unittest.mock import patch
 
@@ -399,31 +400,45 @@ async def _reauth(
     return await authorize(hass, sim, client, result)
 
 
-@_cloud
-async def test_cloud_reauth_with_a_regenerated_key_aborts(
-    hass: HomeAssistant, sim: SimulatorHarness, hass_client_no_auth: ClientSessionGenerator
-) -> None:
-    """The stored key no longer works: the reauth says so and saves no half-new entry."""
-    entry = await _add_cloud_entry(hass, sim, hass_client_no_auth, plan="partner")
-    before = dict(entry.data)
+def _regenerate_key(hass: HomeAssistant, sim: SimulatorHarness, entry: ConfigEntry) -> None:
     sim.api.apps[DEMO_APP.client_id].api_key = "regenerated-key"
-    result = await _reauth(hass, sim, hass_client_no_auth, entry)
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "invalid_api_key"
-    assert dict(entry.data) == before
+
+
+def _lose_cabin(hass: HomeAssistant, sim: SimulatorHarness, entry: ConfigEntry) -> None:
+    _drop_system(sim, CABIN)
+
+
+def _withdraw_authorization(hass: HomeAssistant, sim: SimulatorHarness, entry: ConfigEntry) -> None:
+    """Consent revoked, and the stored token due: the key cannot be checked with it."""
+    sim.api.revoke_tokens()
+    expired = {**entry.data["token"], "expires_at": 0}
+    hass.config_entries.async_update_entry(entry, data={**entry.data, "token": expired})
+
+
+type _Change = Callable[[HomeAssistant, SimulatorHarness, ConfigEntry], None]
 
 
 @_cloud
-async def test_cloud_reauth_when_the_system_left_the_account(
-    hass: HomeAssistant, sim: SimulatorHarness, hass_client_no_auth: ClientSessionGenerator
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [(_regenerate_key, "invalid_api_key"), (_lose_cabin, "wrong_account")],
+    ids=["regenerated_key", "system_left_the_account"],
+)
+async def test_cloud_reauth_that_cannot_work_aborts(
+    hass: HomeAssistant,
+    sim: SimulatorHarness,
+    hass_client_no_auth: ClientSessionGenerator,
+    change: _Change,
+    reason: str,
 ) -> None:
-    """The same Enlighten user no longer sees the system: "wrong account", nothing saved."""
+    """The stored key no longer works, or the same Enlighten user no longer sees the system:
+    the reauth says which and saves no half-new entry."""
     entry = await _add_cloud_entry(hass, sim, hass_client_no_auth, plan="partner")
     before = dict(entry.data)
-    _drop_system(sim, CABIN)
+    change(hass, sim, entry)
     result = await _reauth(hass, sim, hass_client_no_auth, entry)
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "wrong_account"
+    assert result["reason"] == reason
     assert dict(entry.data) == before
 
 
@@ -440,32 +455,26 @@ async def _reconfigure_key(hass: HomeAssistant, entry: ConfigEntry, api_key: str
 
 
 @_cloud
-async def test_cloud_reconfigure_key_with_a_withdrawn_authorization(
-    hass: HomeAssistant, sim: SimulatorHarness, hass_client_no_auth: ClientSessionGenerator
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [(_withdraw_authorization, "cloud_auth_rejected"), (_lose_cabin, "invalid_api_key")],
+    ids=["authorization_withdrawn", "key_no_longer_sees_the_system"],
+)
+async def test_cloud_reconfigure_key_that_cannot_be_checked(
+    hass: HomeAssistant,
+    sim: SimulatorHarness,
+    hass_client_no_auth: ClientSessionGenerator,
+    change: _Change,
+    error: str,
 ) -> None:
-    """The entry's token cannot be refreshed to check a new key: an error, the key kept."""
+    """A new key is refused when the entry's token cannot be refreshed to check it, or when
+    it lists other systems only; the old key is kept."""
     entry = await _add_cloud_entry(hass, sim, hass_client_no_auth, plan="partner")
-    sim.api.apps[DEMO_APP.client_id].api_key = "regenerated-key"
-    sim.api.revoke_tokens()
-    expired = {**entry.data["token"], "expires_at": 0}
-    hass.config_entries.async_update_entry(entry, data={**entry.data, "token": expired})
+    _regenerate_key(hass, sim, entry)
+    change(hass, sim, entry)
     result = await _reconfigure_key(hass, entry, "regenerated-key")
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "cloud_auth_rejected"}
-    assert entry.data[CONF_API_KEY] == DEMO_APP.api_key
-
-
-@_cloud
-async def test_cloud_reconfigure_key_that_no_longer_sees_the_system(
-    hass: HomeAssistant, sim: SimulatorHarness, hass_client_no_auth: ClientSessionGenerator
-) -> None:
-    """A working key that lists other systems only is refused for this entry."""
-    entry = await _add_cloud_entry(hass, sim, hass_client_no_auth, plan="partner")
-    sim.api.apps[DEMO_APP.client_id].api_key = "regenerated-key"
-    _drop_system(sim, CABIN)
-    result = await _reconfigure_key(hass, entry, "regenerated-key")
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "invalid_api_key"}
+    assert result["errors"] == {"base": error}
     assert entry.data[CONF_API_KEY] == DEMO_APP.api_key
 
 

@@ -14,7 +14,6 @@ the flag: the same meaning in another JSON type.
 from __future__ import annotations
 
 import logging
-import math
 import types
 import typing
 from dataclasses import fields, is_dataclass
@@ -93,23 +92,16 @@ def _plainly_fits(value: object, kinds: frozenset[type]) -> bool:
 
 
 def _conform(value: object, kinds: frozenset[type]) -> object:
-    """``value`` if it fits ``kinds``, the same meaning in the declared type, else None."""
-    if isinstance(value, bool):
-        return value if bool in kinds else None
-    if isinstance(value, int | float):
-        return _conform_number(value, kinds)
-    if value is None or (isinstance(value, str) and str in kinds):
-        return value
-    return None
+    """What a value that does not plainly fit becomes: its meaning in the declared type, or None.
 
-
-def _conform_number(value: float, kinds: frozenset[type]) -> object:
-    if kinds & {int, float}:
-        return value if math.isfinite(value) and abs(value) <= ABSURD else None
-    if bool in kinds and value in (0, 1):
-        return bool(value)  # a flag sent as 0/1
-    if str in kinds and isinstance(value, int):
-        return str(value)  # an anonymised serial number
+    Numbers declared as numbers only get here beyond any real reading (``kinds``
+    holds both int and float for them), so they become None too.
+    """
+    if type(value) is int:
+        if bool in kinds and value in (0, 1):
+            return bool(value)  # a flag sent as 0/1
+        if str in kinds:
+            return str(value)  # an anonymised serial number
     return None
 
 
@@ -139,6 +131,8 @@ def _expected_kinds(cls: type) -> dict[str, frozenset[type]]:
         args = typing.get_args(hint) if union else (hint,)
         kinds = [a for a in args if a is not type(None)]
         if kinds and all(a in _SCALARS for a in kinds):
+            if int in kinds or float in kinds:
+                kinds += [int, float]  # JSON does not tell 5 from 5.0
             expected[name] = frozenset(kinds)
     _KINDS[cls] = expected
     return expected
