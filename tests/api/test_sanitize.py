@@ -7,6 +7,7 @@ import logging
 
 import pytest
 from pyenphase import EnvoyData
+from pyenphase.models.dry_contacts import DryContactStatus, EnvoyDryContactStatus
 from pyenphase.models.generator import EnvoyGenerator
 from pyenphase.models.inverter import EnvoyInverter
 
@@ -63,10 +64,15 @@ def test_same_meaning_in_another_json_type_is_kept() -> None:
         admin_state="on", oper_state="running", admin_mode=1, schedule=0,
         start_soc=30, stop_soc=80, exc_on=0, present=1, type=1,  # type: ignore[arg-type]
     )  # fmt: skip
+    relay = EnvoyDryContactStatus(id="NC1", status=DryContactStatus.OPEN)  # a StrEnum as text
     scrubber = ModelScrubber()
-    assert scrubber.scrub(EnvoyData(inverters={"1": inverter}, generator=generator)) == 0
+    data = EnvoyData(
+        inverters={"1": inverter}, generator=generator, dry_contact_status={"NC1": relay}
+    )
+    assert scrubber.scrub(data) == 0
     assert inverter.serial_number == "100000000001"
     assert generator.present is True
+    assert relay.status is DryContactStatus.OPEN
 
 
 def test_each_field_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:

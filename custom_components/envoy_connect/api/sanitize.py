@@ -92,11 +92,17 @@ def _plainly_fits(value: object, kinds: frozenset[type]) -> bool:
 
 
 def _conform(value: object, kinds: frozenset[type]) -> object:
-    """What a value that does not plainly fit becomes: its meaning in the declared type, or None.
+    """A value that does not plainly fit: kept, its meaning in the declared type, or None.
 
-    Numbers declared as numbers only get here beyond any real reading (``kinds``
-    holds both int and float for them), so they become None too.
+    A subclass of a declared type is kept (pyenphase puts StrEnums in text
+    fields). A number declared as a number gets here only beyond any real reading.
     """
+    if isinstance(value, bool):
+        return None  # a flag where no flag belongs (a declared flag fits plainly)
+    if isinstance(value, str):
+        return value if str in kinds else None
+    if isinstance(value, int | float) and int in kinds:  # int and float come together
+        return value if -ABSURD <= value <= ABSURD else None
     if type(value) is int:
         if bool in kinds and value in (0, 1):
             return bool(value)  # a flag sent as 0/1
