@@ -25,6 +25,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.envoy_connect.api.http import MAX_RESPONSE_BYTES
 from custom_components.envoy_connect.api.pinning import async_presented_key
 from custom_components.envoy_connect.const import CONF_AUTH_STATE, CONF_GATEWAY_KEY, DOMAIN
+from custom_components.envoy_connect.diagnostics import async_get_config_entry_diagnostics
 from simulator import EnvoySimulator, NetworkMode, SimulatorHarness
 from simulator.profiles import PROFILES
 
@@ -170,6 +171,9 @@ async def test_new_key_after_watched_restart_is_trusted(
     assert _ok(entry)
     assert entry.data[CONF_GATEWAY_KEY] != trusted
     assert _issue(hass, "gateway_identity_changed", entry) is None
+    gateway = (await async_get_config_entry_diagnostics(hass, entry))["gateway"]
+    assert gateway["tls_key_pinned"] is True
+    assert gateway["tls_key_changes_after_restart"] == 1
 
 
 async def test_reconfigure_to_another_key_asks_first(

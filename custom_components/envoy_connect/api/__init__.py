@@ -51,7 +51,8 @@ from .errors import (
     WriteRejected,
     WriteUnsupported,
 )
-from .gateway import LOCAL_ACCOUNTS, EnvoyGateway, GatewayCapabilities, normalize_host
+from .gateway import LOCAL_ACCOUNTS, EnvoyGateway, GatewayCapabilities
+from .hosts import normalize_host
 from .http import GatewayCookieJar, SessionGuard
 from .systems_api import API_URL, AbstractAuth, CloudSummary, CloudSystemInfo, Interval, SystemsApi
 from .token import EnvoyToken, TokenKind

@@ -29,6 +29,7 @@ from .errors import (
     WriteRejected,
     WriteUnsupported,
 )
+from .failures import TRANSPORT_ERRORS
 from .token import TokenKind
 
 #: Upper bound for one write; the gateway answers a write within seconds.
@@ -45,8 +46,6 @@ class GatewayControls:
 
     async def _write(self, call: Awaitable[Any]) -> None:
         """Send one write; raise a ``Write*`` error or ``GatewayUnreachable`` if it failed."""
-        from .gateway import TRANSPORT_ERRORS  # the gateway imports this module
-
         # Applied or not, what we kept of the settings may be stale: read all again.
         self.envoy.forget()
         try:

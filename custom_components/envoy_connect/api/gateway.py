@@ -28,11 +28,8 @@ from pyenphase.const import AUTH_TOKEN_MIN_VERSION, SupportedFeatures
 from pyenphase.exceptions import (
     EnvoyAuthenticationError,
     EnvoyAuthenticationRequired,
-    EnvoyClientClosedError,
-    EnvoyError,
     EnvoyProbeFailed,
 )
-from yarl import URL
 
 from .cadence import Cadence, CadencedEnvoy
 from .controls import GatewayControls
@@ -41,13 +38,13 @@ from .errors import (
     EnvoyTokenRejected,
     GatewayAuthRejected,
     GatewayBadData,
-    GatewayIdentityChanged,
     GatewayMismatch,
     GatewayUnreachable,
     GatewayUnsupported,
-    InvalidHost,
 )
-from .http import ResponseTooLarge, ResponseTooSlow, SessionGuard
+from .failures import BAD_DATA_ERRORS, TRANSPORT_ERRORS, runaway_cause
+from .http import SessionGuard
+from .key_trust import KeyTrust
 from .sanitize import ModelScrubber
 from .token import EnvoyToken, TokenKind
 from .token_manager import AuthState, TokenManager
@@ -64,21 +61,6 @@ FIRMWARE_CHECK_INTERVAL = 6 * 3600
 #: Multiplier of pyenphase's random exponential wait between request retries.
 REQUEST_WAIT_MULTIPLIER = 1.0
 CHECK_JWT = "/auth/check_jwt"
-#: Whatever the transport or pyenphase raise when the gateway cannot be read.
-#: ``EnvoyClientClosedError`` is a RuntimeError, outside ``EnvoyError``.
-TRANSPORT_ERRORS = (EnvoyError, EnvoyClientClosedError, aiohttp.ClientError, TimeoutError)
-#: What pyenphase's parsers raise on an answer they cannot read (lxml's XML errors
-#: are SyntaxErrors, orjson's are ValueErrors; an inventory without its Enpower
-#: entry leaves a local unbound); never a reason for a traceback.
-BAD_DATA_ERRORS = (
-    ValueError,
-    TypeError,
-    KeyError,
-    AttributeError,
-    IndexError,
-    SyntaxError,
-    UnboundLocalError,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,23 +79,6 @@ class GatewayCapabilities:
             meters=tuple(str(m) for m in envoy.ct_meter_list),
             phases=envoy.phase_count,
         )
-
-
-def normalize_host(value: str) -> str:
-    """``host`` or ``host:port`` as typed (IPv6 in brackets), without anything around it.
-
-    :raises InvalidHost: a scheme, user, path, query or an unparsable address.
-    """
-    text = value.strip()
-    try:
-        url = URL(f"//{text}")
-        ok = bool(url.host) and not (url.user or url.password or url.query_string or url.fragment)
-        ok = ok and url.path in ("", "/") and "/" not in text and "@" not in text
-    except ValueError:
-        ok = False
-    if not ok:
-        raise InvalidHost("not a host name or address")
-    return text
 
 
 class _AuthRequired(Exception):
@@ -159,10 +124,7 @@ class EnvoyGateway(GatewayControls):
         self.bad_answers = 0
         #: Values of the wrong type or beyond reason, shown as unknown (diagnostics).
         self.scrubber = ModelScrubber()
-        #: New TLS keys trusted after an observed restart, since start (for diagnostics).
-        self.key_changes = 0
-        #: The gateway stopped answering since its last good answer: a restart we saw.
-        self._outage_seen = False
+        self.trust = KeyTrust(guard, host)
         self._needs_setup = True
         self._needs_probe = False
         self._last_setup = 0.0
@@ -195,7 +157,7 @@ class EnvoyGateway(GatewayControls):
     @property
     def identity(self) -> str | None:
         """The TLS key this gateway is trusted by (pinned, else the one first seen)."""
-        return self._guard.pin or self._guard.presented
+        return self.trust.identity
 
     @property
     def auth_state(self) -> AuthState:
@@ -309,7 +271,7 @@ class EnvoyGateway(GatewayControls):
             raise self._unreachable("/info", err) from err
         except BAD_DATA_ERRORS as err:
             raise self._bad_data("/info", err) from err
-        if self._guard.mismatch is not None:
+        if self.trust.refused:
             # HTTPS refused the key; pyenphase read /info over plain HTTP instead.
             raise self._unreachable("/info", KeyError("key"))
         if self._expected_serial is None:
@@ -317,8 +279,7 @@ class EnvoyGateway(GatewayControls):
         elif self.serial != self._expected_serial:
             self._needs_setup = True
             raise GatewayMismatch("the host answers with another gateway's serial number")
-        if self._guard.pin is None and self._guard.presented is not None:
-            self._guard.pin = self._guard.presented  # trust on first use, from now on
+        self.trust.trust_first_key()
         previous, self._firmware = self._firmware, str(self.envoy.firmware or "") or None
         if previous and self._firmware != previous:
             _LOGGER.info(
@@ -427,49 +388,20 @@ class EnvoyGateway(GatewayControls):
         envoy.cadence.observe(data, envoy.take_read())
         if self.capabilities is None:
             self.capabilities = GatewayCapabilities.of(envoy)
-        self._outage_seen = False
+        self.trust.answered()
         return data
 
     def _unreachable(self, step: str, err: BaseException) -> EnvoyConnectError:
-        """The gateway did not answer, or answered with another TLS key.
-
-        A key the pin refused was never sent anything. After a restart we
-        watched (the gateway stopped answering, then came back at the same
-        address with a new key), the new key is trusted: Envoys renew their
-        certificate, and a prompt after each renewal would be without cause.
-        Otherwise only the user can tell a replaced gateway from an impostor.
-        """
+        """The gateway did not answer, or answered with another TLS key (see ``KeyTrust``)."""
         self._needs_setup = True
-        if (presented := self._guard.mismatch) is None:
-            self._outage_seen = True
-            if runaway := _runaway_cause(err):
-                _LOGGER.warning("Gateway %s: %s; treated as an outage", self.host, runaway)
-            return GatewayUnreachable(f"{step} failed: {type(err).__name__}")
-        self._guard.forget_mismatch()
-        trusted = self._guard.pin or ""
-        if self._outage_seen:
-            _LOGGER.warning(
-                "Gateway %s came back from a restart with a new TLS key; trusting it", self.host
-            )
-            self._guard.pin = presented
-            self.key_changes += 1
-            return GatewayUnreachable("new TLS key trusted after a restart; reconnecting")
-        return GatewayIdentityChanged(
-            "the address presents another TLS key", trusted=trusted, presented=presented
-        )
+        if (verdict := self.trust.failed()) is not None:
+            return verdict
+        if runaway := runaway_cause(err):
+            _LOGGER.warning("Gateway %s: %s; treated as an outage", self.host, runaway)
+        return GatewayUnreachable(f"{step} failed: {type(err).__name__}")
 
     def _bad_data(self, step: str, err: Exception) -> GatewayBadData:
         """Count an unreadable answer; the next poll starts again from /info."""
         self._needs_setup = True
         self.bad_answers += 1
         return GatewayBadData(f"{step}: unreadable answer ({type(err).__name__})")
-
-
-def _runaway_cause(err: BaseException) -> str | None:
-    """What our bounded read said, when it is why pyenphase gave up (huge or endless answer)."""
-    seen: BaseException | None = err
-    while seen is not None:
-        if isinstance(seen, ResponseTooLarge | ResponseTooSlow):
-            return str(seen)
-        seen = seen.__cause__ or seen.__context__
-    return None

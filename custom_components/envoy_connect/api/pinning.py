@@ -9,7 +9,7 @@ Evidence on key changes (see README, "Gateway identity"): a user pinning an
 Envoy's certificate reported it replaced about two months before it expired,
 with a new key (Matthew1471/Enphase-API issue 25, June 2024); what triggered
 it is not known. So a changed key alone cannot be trusted, and cannot be
-treated as an attack after every renewal either: see ``EnvoyGateway``.
+treated as an attack after every renewal either: see ``key_trust``.
 """
 
 from __future__ import annotations

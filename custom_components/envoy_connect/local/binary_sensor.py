@@ -20,7 +20,7 @@ from pyenphase import EnvoyData
 from . import LocalConfigEntry
 from .coordinator import EnvoyCoordinator
 from .devices import ACB_BATTERY, C6CC, COLLAR, ENCHARGE, ENPOWER, GENERATOR, PartKind
-from .entity import EnvoyEntity, LocalFields, async_add_local_entities
+from .entity import EnvoyEntity, LocalFields, aggregate, async_add_local_entities
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,10 +28,6 @@ class EnvoyBinarySensorDescription(BinarySensorEntityDescription, LocalFields):
     """A binary sensor reading ``is_on_fn(record)``."""
 
     is_on_fn: Callable[[Any], bool | None]
-
-
-def _single(name: str) -> Callable[[EnvoyData, str], Any]:
-    return lambda d, _: getattr(d, name)
 
 
 def _communicating(part: PartKind, record: Callable[[EnvoyData, str], Any]) -> Any:
@@ -69,16 +65,16 @@ BINARY_SENSORS: tuple[EnvoyBinarySensorDescription, ...] = (
         is_on_fn=lambda b: None if b.dc_switch_off is None else not b.dc_switch_off,
         entity_category=EntityCategory.DIAGNOSTIC,
     ),
-    _communicating(ENPOWER, _single("enpower")),
+    _communicating(ENPOWER, aggregate("enpower")),
     EnvoyBinarySensorDescription(
         key="mains_oper_state",
         translation_key="grid_status",
         part=ENPOWER,
-        record_fn=_single("enpower"),
+        record_fn=aggregate("enpower"),
         is_on_fn=lambda e: e.mains_oper_state == "closed",
     ),
-    _communicating(COLLAR, _single("collar")),
-    _communicating(C6CC, _single("c6cc")),
+    _communicating(COLLAR, aggregate("collar")),
+    _communicating(C6CC, aggregate("c6cc")),
     replace(_communicating(ACB_BATTERY, _acb), optional=True),
     EnvoyBinarySensorDescription(
         key="operating",
@@ -102,7 +98,7 @@ BINARY_SENSORS: tuple[EnvoyBinarySensorDescription, ...] = (
         key="generator_connected",
         translation_key="generator_connected",
         part=GENERATOR,
-        record_fn=_single("generator"),
+        record_fn=aggregate("generator"),
         optional=True,  # /ivp/ensemble/generator: not on every gateway with gen_config
         is_on_fn=lambda g: str(g.oper_state).lower() in _CLOSED,
         device_class=BinarySensorDeviceClass.RUNNING,
@@ -111,7 +107,7 @@ BINARY_SENSORS: tuple[EnvoyBinarySensorDescription, ...] = (
         key="generator_exercising",
         translation_key="generator_exercising",
         part=GENERATOR,
-        record_fn=_single("generator"),
+        record_fn=aggregate("generator"),
         optional=True,  # /ivp/ensemble/generator: not on every gateway with gen_config
         is_on_fn=lambda g: bool(g.exc_on),
         device_class=BinarySensorDeviceClass.RUNNING,

@@ -48,6 +48,8 @@ def local_diagnostics(entry: LocalConfigEntry) -> tuple[dict[str, Any], set[str]
             "meters": list(capabilities.meters) if capabilities else None,
             "unreadable_answers": gateway.bad_answers,
             "implausible_values": gateway.scrubber.replaced,
+            "tls_key_pinned": gateway.identity is not None,
+            "tls_key_changes_after_restart": gateway.trust.key_changes,
         },
         "auth": {
             "token_type": token.kind.value if token else None,

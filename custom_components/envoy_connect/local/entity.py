@@ -22,6 +22,7 @@ from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from pyenphase import EnvoyData
+from pyenphase.const import SupportedFeatures
 
 from ..api import GatewayCapabilities
 from . import LocalConfigEntry
@@ -37,6 +38,21 @@ class LocalDescription(Protocol):
     record_fn: Callable[[EnvoyData, str], Any]
     supported_fn: Callable[[GatewayCapabilities], bool]
     optional: bool
+
+
+def has(*features: SupportedFeatures) -> Callable[[GatewayCapabilities], bool]:
+    """A ``supported_fn``: the gateway offers any of ``features``."""
+    return lambda caps: any(caps.features & f for f in features)
+
+
+def has_all(*features: SupportedFeatures) -> Callable[[GatewayCapabilities], bool]:
+    """A ``supported_fn``: the gateway offers every one of ``features``."""
+    return lambda caps: all(caps.features & f for f in features)
+
+
+def aggregate(field: str) -> Callable[[EnvoyData, str], Any]:
+    """A ``record_fn``: one site-wide field of ``EnvoyData`` (a part of its own, or totals)."""
+    return lambda data, _part: getattr(data, field)
 
 
 @dataclass(frozen=True, kw_only=True)

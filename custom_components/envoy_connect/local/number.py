@@ -22,7 +22,7 @@ from ..api import EnvoyGateway
 from . import LocalConfigEntry
 from .coordinator import EnvoyCoordinator
 from .devices import GATEWAY, GENERATOR, RELAY
-from .entity import EnvoyEntity, LocalFields, async_add_local_entities
+from .entity import EnvoyEntity, LocalFields, async_add_local_entities, has, has_all
 from .records import generator_schedule, relay_settings, storage_settings
 
 
@@ -63,7 +63,7 @@ def _schedule(key: str, look: dict[str, Any]) -> EnvoyNumberDescription:
         translation_key=f"generator_{key}",
         part=GENERATOR,
         record_fn=generator_schedule,
-        supported_fn=lambda caps: bool(caps.features & SupportedFeatures.GENERATOR_SCHEDULE),
+        supported_fn=has(SupportedFeatures.GENERATOR_SCHEDULE),
         value_fn=lambda s: getattr(s, key),
         set_fn=lambda g, _, value: g.async_update_generator_schedule(**{key: value}),
         entity_category=EntityCategory.CONFIG,
@@ -77,9 +77,7 @@ NUMBERS: tuple[EnvoyNumberDescription, ...] = (
         translation_key="reserve_soc",
         part=GATEWAY,
         record_fn=storage_settings,
-        supported_fn=lambda caps: bool(
-            caps.features & SupportedFeatures.ENCHARGE and caps.features & SupportedFeatures.TARIFF
-        ),
+        supported_fn=has_all(SupportedFeatures.ENCHARGE, SupportedFeatures.TARIFF),
         value_fn=lambda s: s.reserved_soc,
         set_fn=lambda g, _, value: g.async_set_reserve_soc(value),
         **_LEVEL,

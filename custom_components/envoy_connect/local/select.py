@@ -18,7 +18,7 @@ from ..api import EnvoyGateway
 from . import LocalConfigEntry
 from .coordinator import EnvoyCoordinator
 from .devices import ACB, GATEWAY, GENERATOR, RELAY
-from .entity import EnvoyEntity, LocalFields, async_add_local_entities
+from .entity import EnvoyEntity, LocalFields, async_add_local_entities, has, has_all
 from .records import generator_schedule, relay_settings, storage_settings
 
 
@@ -66,9 +66,7 @@ SELECTS: tuple[EnvoySelectDescription, ...] = (
         translation_key="storage_mode",
         part=GATEWAY,
         record_fn=storage_settings,
-        supported_fn=lambda caps: bool(
-            caps.features & SupportedFeatures.ENCHARGE and caps.features & SupportedFeatures.TARIFF
-        ),
+        supported_fn=has_all(SupportedFeatures.ENCHARGE, SupportedFeatures.TARIFF),
         options=list(STORAGE_MODES),
         to_gateway=STORAGE_MODES,
         current_fn=lambda s: _mapped(s.mode, STORAGE_MODES),
@@ -95,7 +93,7 @@ SELECTS: tuple[EnvoySelectDescription, ...] = (
         translation_key="generator_exercise_day",
         part=GENERATOR,
         record_fn=generator_schedule,
-        supported_fn=lambda caps: bool(caps.features & SupportedFeatures.GENERATOR_SCHEDULE),
+        supported_fn=has(SupportedFeatures.GENERATOR_SCHEDULE),
         entity_category=EntityCategory.CONFIG,
         options=list(WEEKDAYS),
         to_gateway=WEEKDAYS,

@@ -30,8 +30,8 @@ from .coordinator import EnvoyCoordinator
 from .devices import GATEWAY
 from .entity import EnvoyEntity, async_add_local_entities
 from .sensor_description import EnvoySensorDescription, StateType
+from .sensors_acb import ACB_SENSORS
 from .sensors_parts import (
-    ACB_SENSORS,
     GENERATOR_SENSORS,
     INVERTER_SENSORS,
     METER_SENSORS,

@@ -7,16 +7,13 @@ Long per-inverter details start disabled, as in HA core.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
-from homeassistant.const import EntityCategory, UnitOfEnergy, UnitOfTemperature, UnitOfTime
-from homeassistant.util import dt as dt_util
+from homeassistant.const import UnitOfEnergy, UnitOfTemperature, UnitOfTime
 from pyenphase import EnvoyData
 from pyenphase.const import SupportedFeatures
 
-from ..api import GatewayCapabilities
 from ..quantities import (
     APPARENT_POWER,
     BATTERY_LEVEL,
@@ -29,19 +26,9 @@ from ..quantities import (
     TEMPERATURE,
     VOLTAGE,
 )
-from .devices import ACB, ACB_BATTERY, C6CC, COLLAR, ENCHARGE, ENPOWER, GATEWAY, GENERATOR, INVERTER
-from .records import acb_report
-from .sensor_description import EnvoySensorDescription
-
-DIAGNOSTIC = EntityCategory.DIAGNOSTIC
-
-
-def _when(timestamp: float | None) -> datetime | None:
-    return dt_util.utc_from_timestamp(timestamp) if timestamp else None
-
-
-def _has(feature: SupportedFeatures) -> Callable[[GatewayCapabilities], bool]:
-    return lambda caps: bool(caps.features & feature)
+from .devices import C6CC, COLLAR, ENCHARGE, ENPOWER, GATEWAY, GENERATOR, INVERTER
+from .entity import aggregate, has, has_all
+from .sensor_description import DIAGNOSTIC, EnvoySensorDescription, when
 
 
 def _inverter(d: EnvoyData, sn: str) -> Any:
@@ -57,7 +44,7 @@ def _detailed(
         translation_key=key,
         part=INVERTER,
         record_fn=_inverter,
-        supported_fn=_has(SupportedFeatures.DETAILED_INVERTERS),
+        supported_fn=has(SupportedFeatures.DETAILED_INVERTERS),
         value_fn=value,
         entity_registry_enabled_default=False,
         **look,
@@ -88,7 +75,7 @@ INVERTER_SENSORS: tuple[EnvoySensorDescription, ...] = (
         translation_key="last_reported",
         part=INVERTER,
         record_fn=_inverter,
-        value_fn=lambda i: _when(i.last_report_date),
+        value_fn=lambda i: when(i.last_report_date),
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=DIAGNOSTIC,
         entity_registry_enabled_default=False,
@@ -133,22 +120,16 @@ def _encharge_power(d: EnvoyData, sn: str) -> Any:
     return (d.encharge_power or {}).get(sn)
 
 
-def _aggregate(kind: str) -> Callable[[EnvoyData, str], Any]:
-    return lambda d, _: getattr(d, kind)
-
-
 _ENCHARGE_AGG: dict[str, Any] = {
     "part": GATEWAY,
-    "record_fn": _aggregate("encharge_aggregate"),
-    "supported_fn": _has(SupportedFeatures.ENCHARGE),
+    "record_fn": aggregate("encharge_aggregate"),
+    "supported_fn": has(SupportedFeatures.ENCHARGE),
 }
 _BATTERY_AGG: dict[str, Any] = {
     "part": GATEWAY,
-    "record_fn": _aggregate("battery_aggregate"),
+    "record_fn": aggregate("battery_aggregate"),
     # IQ Batteries' controller reports the sum, AC Batteries included.
-    "supported_fn": lambda caps: bool(
-        caps.features & SupportedFeatures.ACB and caps.features & SupportedFeatures.ENCHARGE
-    ),
+    "supported_fn": has_all(SupportedFeatures.ACB, SupportedFeatures.ENCHARGE),
 }
 _CAPACITY = STORED_ENERGY | {"state_class": None}
 
@@ -221,7 +202,7 @@ STORAGE_SENSORS: tuple[EnvoySensorDescription, ...] = (
         translation_key="last_reported",
         part=ENCHARGE,
         record_fn=_encharge_inventory,
-        value_fn=lambda b: _when(b.last_report_date),
+        value_fn=lambda b: when(b.last_report_date),
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=DIAGNOSTIC,
     ),
@@ -230,7 +211,7 @@ STORAGE_SENSORS: tuple[EnvoySensorDescription, ...] = (
         key="temperature",
         translation_key="temperature",
         part=ENPOWER,
-        record_fn=_aggregate("enpower"),
+        record_fn=aggregate("enpower"),
         value_fn=lambda e: e.temperature,
         **TEMPERATURE | {"native_unit_of_measurement": UnitOfTemperature.FAHRENHEIT},
     ),
@@ -238,8 +219,8 @@ STORAGE_SENSORS: tuple[EnvoySensorDescription, ...] = (
         key="last_reported",
         translation_key="last_reported",
         part=ENPOWER,
-        record_fn=_aggregate("enpower"),
-        value_fn=lambda e: _when(e.last_report_date),
+        record_fn=aggregate("enpower"),
+        value_fn=lambda e: when(e.last_report_date),
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=DIAGNOSTIC,
     ),
@@ -264,153 +245,6 @@ STORAGE_SENSORS: tuple[EnvoySensorDescription, ...] = (
     ),
 )
 
-ACB_STATES = ["discharging", "idle", "charging", "full"]
-ACB_CHARGE_STATES = ["charging", "discharging", "idle"]
-ACB_SLEEP_STATES = ["awake", "going_to_sleep", "asleep", "waking"]
-
-
-def _aggregate_sleep(inventory: dict[str, Any]) -> str | None:
-    """One word for all AC Batteries; "mixed" when they disagree."""
-    states = {str(acb.sleep_state) for acb in inventory.values()}
-    for transient in ("going_to_sleep", "waking"):
-        if transient in states:
-            return transient
-    return states.pop() if len(states) == 1 else "mixed"
-
-
-def _acb(d: EnvoyData, sn: str) -> Any:
-    return (d.acb_inventory or {}).get(sn)
-
-
-def _enum(options: list[str]) -> dict[str, Any]:
-    return {"device_class": SensorDeviceClass.ENUM, "options": options}
-
-
-def _known(value: Any, options: list[str]) -> str | None:
-    return text if (text := str(value).lower() if value is not None else None) in options else None
-
-
-ACB_SENSORS: tuple[EnvoySensorDescription, ...] = (
-    EnvoySensorDescription(
-        key="acb_power",
-        translation_key="battery_power",
-        part=ACB,
-        record_fn=_aggregate("acb_power"),
-        value_fn=lambda p: p.power,
-        **PART_POWER,
-    ),
-    EnvoySensorDescription(
-        key="acb_soc",
-        translation_key="battery_level",
-        part=ACB,
-        record_fn=_aggregate("acb_power"),
-        value_fn=lambda p: p.state_of_charge,
-        **BATTERY_LEVEL,
-    ),
-    EnvoySensorDescription(
-        key="acb_battery_state",
-        translation_key="acb_battery_state",
-        part=ACB,
-        record_fn=_aggregate("acb_power"),
-        value_fn=lambda p: _known(p.state, ACB_STATES),
-        **_enum(ACB_STATES),
-    ),
-    EnvoySensorDescription(
-        key="acb_aggregate_sleep_state",
-        translation_key="acb_sleep_state",
-        part=ACB,
-        record_fn=_aggregate("acb_inventory"),
-        optional=True,  # needs /inventory.json, which some firmware lacks
-        value_fn=_aggregate_sleep,
-        **_enum([*ACB_SLEEP_STATES, "mixed"]),
-    ),
-    EnvoySensorDescription(
-        key="acb_available_energy",
-        translation_key="acb_available_energy",
-        part=GATEWAY,
-        record_fn=_aggregate("acb_power"),
-        supported_fn=_has(SupportedFeatures.ACB),
-        value_fn=lambda p: p.charge_wh,
-        **STORED_ENERGY,
-    ),
-    EnvoySensorDescription(
-        key="acb_battery_soc",
-        translation_key="battery_level",
-        part=ACB_BATTERY,
-        record_fn=_acb,
-        optional=True,  # needs /inventory.json, which some firmware lacks
-        value_fn=lambda b: b.percent_full,
-        **BATTERY_LEVEL,
-    ),
-    EnvoySensorDescription(
-        key="acb_battery_power",
-        translation_key="battery_power",
-        part=ACB_BATTERY,
-        record_fn=acb_report,
-        value_fn=lambda b: b.last_report_watts,
-        **PART_POWER,
-    ),
-    EnvoySensorDescription(
-        key="acb_battery_max_reported",
-        translation_key="max_reported",
-        part=ACB_BATTERY,
-        record_fn=acb_report,
-        value_fn=lambda b: b.max_report_watts,
-        entity_category=DIAGNOSTIC,
-        entity_registry_enabled_default=False,
-        **PART_POWER,
-    ),
-    EnvoySensorDescription(
-        key="acb_battery_temperature",
-        translation_key="temperature",
-        part=ACB_BATTERY,
-        record_fn=_acb,
-        optional=True,  # needs /inventory.json, which some firmware lacks
-        value_fn=lambda b: b.max_cell_temp,
-        **TEMPERATURE | {"entity_category": DIAGNOSTIC},
-    ),
-    EnvoySensorDescription(
-        key="acb_battery_charge_status",
-        translation_key="acb_battery_charge_status",
-        part=ACB_BATTERY,
-        record_fn=_acb,
-        optional=True,  # needs /inventory.json, which some firmware lacks
-        value_fn=lambda b: _known(b.charge_status, ACB_CHARGE_STATES),
-        **_enum(ACB_CHARGE_STATES),
-    ),
-    EnvoySensorDescription(
-        key="acb_battery_last_reported",
-        translation_key="last_reported",
-        part=ACB_BATTERY,
-        record_fn=acb_report,
-        value_fn=lambda b: _when(b.last_report_date),
-        device_class=SensorDeviceClass.TIMESTAMP,
-        entity_category=DIAGNOSTIC,
-    ),
-    EnvoySensorDescription(
-        key="acb_battery_sleep_soc_target",
-        translation_key="acb_battery_sleep_soc_target",
-        part=ACB_BATTERY,
-        record_fn=_acb,
-        optional=True,  # needs /inventory.json, which some firmware lacks
-        value_fn=lambda b: (
-            f"{b.sleep_min_soc}-{b.sleep_max_soc}"
-            if b.sleep_min_soc is not None and b.sleep_max_soc is not None
-            else None
-        ),
-        entity_category=DIAGNOSTIC,
-    ),
-    EnvoySensorDescription(
-        key="acb_battery_sleep_state",
-        translation_key="acb_sleep_state",
-        part=ACB_BATTERY,
-        record_fn=_acb,
-        optional=True,  # needs /inventory.json, which some firmware lacks
-        value_fn=lambda b: _known(b.sleep_state, ACB_SLEEP_STATES),
-        **_enum(ACB_SLEEP_STATES),
-    ),
-)
-
 #: The collar's raw admin states, in the words the grid status uses.
 COLLAR_ADMIN_STATES = {"ENCMN_MDE_ON_GRID": "on_grid", "ENCMN_MDE_OFF_GRID": "off_grid"}
 
@@ -419,7 +253,7 @@ METER_SENSORS: tuple[EnvoySensorDescription, ...] = (
         key="temperature",
         translation_key="temperature",
         part=COLLAR,
-        record_fn=_aggregate("collar"),
+        record_fn=aggregate("collar"),
         value_fn=lambda c: c.temperature,
         **TEMPERATURE,
     ),
@@ -427,8 +261,8 @@ METER_SENSORS: tuple[EnvoySensorDescription, ...] = (
         key="last_reported",
         translation_key="last_reported",
         part=COLLAR,
-        record_fn=_aggregate("collar"),
-        value_fn=lambda c: _when(c.last_report_date),
+        record_fn=aggregate("collar"),
+        value_fn=lambda c: when(c.last_report_date),
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=DIAGNOSTIC,
     ),
@@ -436,29 +270,29 @@ METER_SENSORS: tuple[EnvoySensorDescription, ...] = (
         key="grid_state",
         translation_key="grid_state",
         part=COLLAR,
-        record_fn=_aggregate("collar"),
+        record_fn=aggregate("collar"),
         value_fn=lambda c: c.grid_state,
     ),
     EnvoySensorDescription(
         key="admin_state_str",
         translation_key="admin_state",
         part=COLLAR,
-        record_fn=_aggregate("collar"),
+        record_fn=aggregate("collar"),
         value_fn=lambda c: COLLAR_ADMIN_STATES.get(c.admin_state_str, c.admin_state_str),
     ),
     EnvoySensorDescription(
         key="mid_state",
         translation_key="mid_state",
         part=COLLAR,
-        record_fn=_aggregate("collar"),
+        record_fn=aggregate("collar"),
         value_fn=lambda c: c.mid_state,
     ),
     EnvoySensorDescription(
         key="last_reported",
         translation_key="last_reported",
         part=C6CC,
-        record_fn=_aggregate("c6cc"),
-        value_fn=lambda c: _when(c.last_report_date),
+        record_fn=aggregate("c6cc"),
+        value_fn=lambda c: when(c.last_report_date),
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=DIAGNOSTIC,
     ),
@@ -481,7 +315,7 @@ GENERATOR_SENSORS: tuple[EnvoySensorDescription, ...] = (
         key="generator_start_soc",
         translation_key="generator_start_soc",
         part=GENERATOR,
-        record_fn=_aggregate("generator"),
+        record_fn=aggregate("generator"),
         optional=True,  # /ivp/ensemble/generator: not on every gateway with gen_config
         value_fn=lambda g: _soc_setting(g.start_soc),
         **PERCENT,
@@ -490,7 +324,7 @@ GENERATOR_SENSORS: tuple[EnvoySensorDescription, ...] = (
         key="generator_stop_soc",
         translation_key="generator_stop_soc",
         part=GENERATOR,
-        record_fn=_aggregate("generator"),
+        record_fn=aggregate("generator"),
         optional=True,  # /ivp/ensemble/generator: not on every gateway with gen_config
         value_fn=lambda g: _soc_setting(g.stop_soc),
         **PERCENT,

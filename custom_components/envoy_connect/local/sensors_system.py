@@ -28,6 +28,7 @@ from ..quantities import (
     VOLTAGE,
 )
 from .devices import GATEWAY
+from .entity import has
 from .sensor_description import EnvoySensorDescription
 
 PHASES = ("L1", "L2", "L3")
@@ -40,10 +41,6 @@ type PhaseSections = Callable[[EnvoyData], dict[str, Any] | None]
 
 def _daily(value: int | None) -> int | None:
     return None if value is None or value > DAILY_ENERGY_LIMIT else value
-
-
-def _has(*features: SupportedFeatures) -> Callable[[GatewayCapabilities], bool]:
-    return lambda caps: any(caps.features & f for f in features)
 
 
 def _phase_variants(
@@ -81,7 +78,7 @@ def _totals(
     common: dict[str, Any] = {
         "part": GATEWAY,
         "record_fn": lambda d, _: section(d),
-        "supported_fn": _has(*features),
+        "supported_fn": has(*features),
     }
     base = [
         EnvoySensorDescription(
@@ -118,7 +115,7 @@ def _balanced_net() -> list[EnvoySensorDescription]:
     common: dict[str, Any] = {
         "part": GATEWAY,
         "record_fn": lambda d, _: d.system_net_consumption,
-        "supported_fn": _has(SupportedFeatures.NET_CONSUMPTION),
+        "supported_fn": has(SupportedFeatures.NET_CONSUMPTION),
         "entity_registry_enabled_default": False,
     }
     base = [

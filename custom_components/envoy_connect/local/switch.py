@@ -16,7 +16,7 @@ from ..api import EnvoyGateway
 from . import LocalConfigEntry
 from .coordinator import EnvoyCoordinator
 from .devices import ENPOWER, GATEWAY, GENERATOR, RELAY
-from .entity import EnvoyEntity, LocalFields, async_add_local_entities
+from .entity import EnvoyEntity, LocalFields, async_add_local_entities, has_all
 from .records import storage_settings
 
 
@@ -50,9 +50,7 @@ SWITCHES: tuple[EnvoySwitchDescription, ...] = (
         translation_key="charge_from_grid",
         part=GATEWAY,
         record_fn=storage_settings,
-        supported_fn=lambda caps: bool(
-            caps.features & SupportedFeatures.ENCHARGE and caps.features & SupportedFeatures.TARIFF
-        ),
+        supported_fn=has_all(SupportedFeatures.ENCHARGE, SupportedFeatures.TARIFF),
         is_on_fn=lambda s: s.charge_from_grid,
         turn_fn=lambda g, _, on: g.async_set_charge_from_grid(on),
     ),

@@ -16,7 +16,7 @@ from pyenphase.const import SupportedFeatures
 from . import LocalConfigEntry
 from .coordinator import EnvoyCoordinator
 from .devices import GENERATOR
-from .entity import EnvoyEntity, LocalFields, async_add_local_entities
+from .entity import EnvoyEntity, LocalFields, async_add_local_entities, has
 from .records import generator_schedule
 
 
@@ -31,7 +31,7 @@ EXERCISE_START = _TimeDescription(
     entity_category=EntityCategory.CONFIG,
     part=GENERATOR,
     record_fn=generator_schedule,
-    supported_fn=lambda caps: bool(caps.features & SupportedFeatures.GENERATOR_SCHEDULE),
+    supported_fn=has(SupportedFeatures.GENERATOR_SCHEDULE),
 )
 
 PARALLEL_UPDATES = 1
