@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.update_coordinator import UpdateFailed
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.envoy_connect import api
+from custom_components.envoy_connect.const import DOMAIN
 from custom_components.envoy_connect.outcomes import (
     LOCAL_REAUTH_REASONS,
     OUTCOMES,
     UNKNOWN,
     outcome_of,
+    raise_for,
 )
 
 STRINGS = json.loads(
@@ -73,6 +80,24 @@ def test_every_local_reauth_reason_has_its_form(reason: str) -> None:
 )
 def test_an_outage_is_never_a_prompt(err: Exception) -> None:
     assert outcome_of(err).reauth is None
+
+
+@pytest.mark.parametrize(
+    ("retry_at", "shown"), [("22:29:38", "22:30"), ("22:29:00", "22:29"), ("23:59:01", "00:00")]
+)
+async def test_a_held_back_login_names_a_time_still_ahead(
+    hass: HomeAssistant, retry_at: str, shown: str
+) -> None:
+    """The message's minute is never already over when the user reads it."""
+    entry = MockConfigEntry(domain=DOMAIN)
+    entry.add_to_hass(hass)
+    when = datetime.fromisoformat(f"2026-11-24T{retry_at}").replace(
+        tzinfo=dt_util.get_default_time_zone()
+    )
+    with pytest.raises(UpdateFailed) as raised:
+        raise_for(hass, entry, api.LoginThrottled("x", retry_at=when))
+    assert raised.value.translation_placeholders is not None
+    assert raised.value.translation_placeholders["until"] == shown
 
 
 @pytest.mark.parametrize(

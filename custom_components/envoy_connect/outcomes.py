@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, NoReturn
 
 from homeassistant.config_entries import ConfigEntry
@@ -178,7 +179,11 @@ def raise_for(
     if found.repair is not None:
         issues.async_show_problem(hass, entry, found.repair, repair_details(err, placeholders))
     if isinstance(err, LoginThrottled):
-        placeholders["until"] = dt_util.as_local(err.retry_at).strftime("%H:%M")
+        # Rounded up: "until 22:29" read at 22:29:38 would already be over.
+        until = dt_util.as_local(err.retry_at)
+        if until.second or until.microsecond:
+            until += timedelta(minutes=1)
+        placeholders["until"] = until.strftime("%H:%M")
     raise UpdateFailed(
         translation_domain=DOMAIN,
         translation_key=found.update,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncGenerator
 from unittest.mock import patch
 
@@ -114,3 +115,26 @@ async def test_unreadable_interface_settings_give_no_mac(
         ):
             assert await gateway.async_read_mac() is None
         assert gateway.serial == legacy.envoys["legacy"].profile.serial
+
+
+async def test_guard_names_paths_that_answered_busy_or_nothing(announcer: str) -> None:
+    """A 5xx and a request without an answer are "busy"; a 404 is an answer."""
+    guard = SessionGuard()
+    base = URL(announcer)
+    async with aiohttp.ClientSession(trace_configs=[guard.trace_config]) as session:
+        async with session.get(base / "absent") as response:
+            assert response.status == 404
+        closed = base.with_port(_closed_port())
+        with pytest.raises(aiohttp.ClientConnectionError):
+            await session.get(closed / "nothing")
+    assert guard.take_busy() == {"/nothing"}
+    assert guard.status("/absent") == 404
+    assert guard.status("/nothing") is None
+    assert guard.take_busy() == set()
+
+
+def _closed_port() -> int:
+    """A loopback port nobody listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

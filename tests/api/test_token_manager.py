@@ -28,6 +28,7 @@ from custom_components.envoy_connect.api import (
 )
 from custom_components.envoy_connect.api.token_manager import (
     BACKOFF_CAP,
+    CHECK_SLACK,
     MAX_LOGINS_PER_DAY,
     MAX_LOGINS_PER_HOUR,
     MIN_LOGIN_SPACING,
@@ -189,7 +190,27 @@ async def test_outage_is_checked_without_credentials(
     assert manager.state.last_error is None
     assert manager.state.unavailable_since is None
     # The only wait left is the spacing every successful login earns.
-    assert manager.next_attempt() == clock.now + MIN_LOGIN_SPACING
+    assert manager.next_attempt() == clock.now + MIN_LOGIN_SPACING - CHECK_SLACK
+
+
+async def test_spacing_lets_the_next_poll_log_in(
+    world: tuple[SimulatorHarness, EnlightenLogin],
+) -> None:
+    """A token refused a poll after a renewal is replaced then, not a whole poll later.
+
+    The renewal runs a moment after a poll; the next poll comes a fraction of a
+    second less than a minute after that login. Sooner than that, the spacing holds.
+    """
+    sim, client = world
+    clock = Clock()
+    manager = _manager(client, clock=clock)
+    first = await manager.async_renew(SERIAL)
+    clock.advance(timedelta(seconds=30))
+    with pytest.raises(LoginThrottled):
+        await manager.async_renew(SERIAL, seen=first)
+    clock.advance(MIN_LOGIN_SPACING - timedelta(seconds=30.4))
+    assert await manager.async_renew(SERIAL, seen=first) != first
+    assert sim.cloud.login_count == 2
 
 
 async def test_next_renewal_follows_the_token(

@@ -51,9 +51,10 @@ from .errors import (
     WriteRejected,
     WriteUnsupported,
 )
-from .gateway import LOCAL_ACCOUNTS, EnvoyGateway, GatewayCapabilities
+from .gateway import LOCAL_ACCOUNTS, EnvoyGateway
 from .hosts import normalize_host
 from .http import GatewayCookieJar, SessionGuard
+from .probing import GatewayCapabilities
 from .systems_api import API_URL, AbstractAuth, CloudSummary, CloudSystemInfo, Interval, SystemsApi
 from .token import EnvoyToken, TokenKind
 from .token_manager import MAX_CONSECUTIVE_REJECTIONS, AuthState, TokenManager

@@ -19,12 +19,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
 
 import aiohttp
 from awesomeversion import AwesomeVersion
-from pyenphase import Envoy, EnvoyData
-from pyenphase.const import AUTH_TOKEN_MIN_VERSION, SupportedFeatures
+from pyenphase import EnvoyData
+from pyenphase.const import AUTH_TOKEN_MIN_VERSION
 from pyenphase.exceptions import (
     EnvoyAuthenticationError,
     EnvoyAuthenticationRequired,
@@ -45,6 +44,7 @@ from .errors import (
 from .failures import BAD_DATA_ERRORS, TRANSPORT_ERRORS, runaway_cause
 from .http import SessionGuard
 from .key_trust import KeyTrust
+from .probing import GatewayCapabilities, ProbeSchedule
 from .sanitize import ModelScrubber
 from .token import EnvoyToken, TokenKind
 from .token_manager import AuthState, TokenManager
@@ -61,24 +61,6 @@ FIRMWARE_CHECK_INTERVAL = 6 * 3600
 #: Multiplier of pyenphase's random exponential wait between request retries.
 REQUEST_WAIT_MULTIPLIER = 1.0
 CHECK_JWT = "/auth/check_jwt"
-
-
-@dataclass(frozen=True, slots=True)
-class GatewayCapabilities:
-    """What the last probe found the gateway to offer; entities follow from it."""
-
-    features: SupportedFeatures
-    meters: tuple[str, ...]
-    phases: int
-
-    @classmethod
-    def of(cls, envoy: Envoy) -> GatewayCapabilities:
-        """Read pyenphase's probe results."""
-        return cls(
-            features=envoy.supported_features,
-            meters=tuple(str(m) for m in envoy.ct_meter_list),
-            phases=envoy.phase_count,
-        )
 
 
 class _AuthRequired(Exception):
@@ -126,7 +108,7 @@ class EnvoyGateway(GatewayControls):
         self.scrubber = ModelScrubber()
         self.trust = KeyTrust(guard, host)
         self._needs_setup = True
-        self._needs_probe = False
+        self._probes = ProbeSchedule(host)
         self._last_setup = 0.0
         self._firmware: str | None = None
         self._token_in_use: str | None = None
@@ -237,9 +219,12 @@ class EnvoyGateway(GatewayControls):
         try:
             if self._needs_setup or time.monotonic() - self._last_setup > FIRMWARE_CHECK_INTERVAL:
                 await self._resetup()
-            elif self._token_renewed():
-                # Use a proactively renewed token at once, while the old one still works.
-                await self._authenticate()
+            else:
+                if self._token_renewed():
+                    # Use a proactively renewed token at once, while the old one still works.
+                    await self._authenticate()
+                if self._probes.due:
+                    await self._probe()
             return await self._fetch()
         except _AuthRequired, EnvoyTokenRejected:
             _LOGGER.debug("Gateway %s refuses our authentication; recovering", self.host)
@@ -254,7 +239,7 @@ class EnvoyGateway(GatewayControls):
             if not self.uses_token_auth:
                 raise GatewayAuthRejected("the gateway refused the local credentials") from None
         await self._replace_refused_token()
-        if self._needs_probe:  # a firmware update that also refused the old token
+        if self._probes.due:  # a firmware update that also refused the old token
             await self._probe()
         try:
             return await self._fetch()
@@ -285,7 +270,7 @@ class EnvoyGateway(GatewayControls):
             _LOGGER.info(
                 "Gateway %s firmware changed from %s to %s", self.host, previous, self._firmware
             )
-            self._needs_probe = True
+            self._probes.need()
         self._needs_setup = False
         self._last_setup = time.monotonic()
 
@@ -310,7 +295,7 @@ class EnvoyGateway(GatewayControls):
         """Re-read ``/info``; authenticate, and probe again after a firmware change."""
         await self._setup()
         await self._authenticate()
-        if self._needs_probe:
+        if self._probes.due:
             await self._probe()
 
     async def _authenticate(self, token: EnvoyToken | None = None) -> None:
@@ -355,23 +340,37 @@ class EnvoyGateway(GatewayControls):
     async def _probe(self) -> None:
         """Probe again (after a firmware change): what we kept may be gone or moved."""
         self.envoy.forget()
+        self._guard.take_busy()
         try:
             async with asyncio.timeout(STEP_TIMEOUT):
                 await self.envoy.probe()
         except EnvoyAuthenticationRequired as err:
             raise GatewayAuthRejected("the gateway refused the credentials") from err
         except EnvoyProbeFailed as err:
-            raise GatewayUnsupported("no production endpoint pyenphase can read") from err
+            raise self._probe_failed(err) from err
         except TRANSPORT_ERRORS as err:
             raise self._unreachable("probe", err) from err
         except BAD_DATA_ERRORS as err:
             raise self._bad_data("probe", err) from err
-        self._needs_probe = False
-        self.capabilities = GatewayCapabilities.of(self.envoy)
+        self._take_probe()
+
+    def _take_probe(self) -> None:
+        """Adopt what the probe found, unless the gateway was busy (see ``probing``)."""
+        if self._probes.done(self._guard.take_busy(), first=self.capabilities is None):
+            self.capabilities = GatewayCapabilities.of(self.envoy)
+
+    def _probe_failed(self, err: EnvoyProbeFailed) -> EnvoyConnectError:
+        """No production endpoint: unsupported firmware, or one that answered 503 or nothing."""
+        if self._guard.take_busy():
+            self._probes.need()
+            return GatewayUnreachable("the production endpoints were busy while probed")
+        return GatewayUnsupported("no production endpoint pyenphase can read")
 
     async def _fetch(self) -> EnvoyData:
         """One update; the first one probes (pyenphase does, reading each endpoint once)."""
         envoy = self.envoy
+        if probing := self.capabilities is None:
+            self._guard.take_busy()
         try:
             async with asyncio.timeout(STEP_TIMEOUT):
                 envoy.cadence.begin()
@@ -379,15 +378,15 @@ class EnvoyGateway(GatewayControls):
         except EnvoyAuthenticationRequired as err:
             raise _AuthRequired from err
         except EnvoyProbeFailed as err:
-            raise GatewayUnsupported("no production endpoint pyenphase can read") from err
+            raise self._probe_failed(err) from err
         except TRANSPORT_ERRORS as err:
             raise self._unreachable("update", err) from err
         except BAD_DATA_ERRORS as err:
             raise self._bad_data("update", err) from err
         self.scrubber.scrub(data)
         envoy.cadence.observe(data, envoy.take_read())
-        if self.capabilities is None:
-            self.capabilities = GatewayCapabilities.of(envoy)
+        if probing:
+            self._take_probe()
         self.trust.answered()
         return data
 

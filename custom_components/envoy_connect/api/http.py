@@ -13,7 +13,9 @@ Two things pyenphase cannot do for us, done on the session it uses:
 - **Statuses.** pyenphase turns every non-200 answer of ``/auth/check_jwt``
   into the same ``EnvoyAuthenticationError``: a refused token (401) and a busy
   gateway (503) look alike, and only the first is a reason to log in again or
-  to ask the user. The trace hook records the status of every answer.
+  to ask the user. Its probe likewise takes an endpoint that answered 503 or
+  nothing for one the gateway lacks. The trace hooks record the status of
+  every answer, and which paths answered busy or not at all.
 """
 
 from __future__ import annotations
@@ -130,8 +132,11 @@ class SessionGuard:
         self.presented: str | None = None
         #: A key refused since ``forget_mismatch`` (the pin's check saw it).
         self.mismatch: str | None = None
+        #: Paths that answered 5xx or nothing since ``take_busy``.
+        self._busy: set[str] = set()
         self.trace_config = aiohttp.TraceConfig()
         self.trace_config.on_request_end.append(self._on_request_end)
+        self.trace_config.on_request_exception.append(self._on_request_exception)
 
     @property
     def pin(self) -> str | None:
@@ -171,7 +176,23 @@ class SessionGuard:
         params: aiohttp.TraceRequestEndParams,
     ) -> None:
         self._statuses[params.url.path] = params.response.status
+        if params.response.status >= 500:
+            self._busy.add(params.url.path)
         bound(params.response)
+
+    async def _on_request_exception(
+        self,
+        _session: aiohttp.ClientSession,
+        _context: SimpleNamespace,
+        params: aiohttp.TraceRequestExceptionParams,
+    ) -> None:
+        self._statuses.pop(params.url.path, None)
+        self._busy.add(params.url.path)
+
+    def take_busy(self) -> set[str]:
+        """Paths that answered 5xx or nothing since the last call (pyenphase cannot tell us)."""
+        busy, self._busy = self._busy, set()
+        return busy
 
     def status(self, path: str) -> int | None:
         """Status of the last answer for ``path``; None when none arrived."""

@@ -55,7 +55,9 @@ OUTAGE_CHECK_FAST = timedelta(minutes=1)
 OUTAGE_FAST_PHASE = timedelta(minutes=15)
 #: ... and this often after that.
 OUTAGE_CHECK_SLOW = timedelta(minutes=5)
-#: A check planned for a minute later is due a little early: polls are a minute apart.
+#: A check or login allowed a minute later is allowed a little early: polls are a
+#: minute apart, and a renewal runs a moment after a poll, so without slack the
+#: next poll would miss it by a fraction of a second and wait a whole minute more.
 CHECK_SLACK = timedelta(seconds=5)
 
 _HOUR = timedelta(hours=1)
@@ -325,8 +327,10 @@ class TokenManager:
     def _throttled_until(self, now: datetime) -> datetime | None:
         """End of the spacing after a success, or of a full hourly or daily ceiling."""
         limits: list[datetime] = []
-        if (last := _time(self.state.last_renewal)) and now < last + MIN_LOGIN_SPACING:
-            limits.append(last + MIN_LOGIN_SPACING)
+        if (
+            last := _time(self.state.last_renewal)
+        ) and now < last + MIN_LOGIN_SPACING - CHECK_SLACK:
+            limits.append(last + MIN_LOGIN_SPACING - CHECK_SLACK)
         attempts = sorted(self._attempts())
         for window, ceiling in ((_HOUR, MAX_LOGINS_PER_HOUR), (_DAY, MAX_LOGINS_PER_DAY)):
             recent = [t for t in attempts if t > now - window]

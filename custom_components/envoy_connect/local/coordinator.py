@@ -85,10 +85,24 @@ class EnvoyCoordinator(DataUpdateCoordinator[EnvoyData]):
             # Also when the new firmware refuses our credentials (5 -> 7).
             if before and (after := self.gateway.firmware) and after != before:
                 self._firmware_changed(before, after)
-        if self.capabilities is None:
-            self.capabilities = self.gateway.capabilities
+        self._follow_capabilities()
         self._remember_identity()
         return data
+
+    @callback
+    def _follow_capabilities(self) -> None:
+        """Reload when the gateway now offers other data than the entities were made for.
+
+        Checked after every good update, not only on the poll that saw the new
+        firmware: the probe after an update may succeed a poll or two later.
+        """
+        now = self.gateway.capabilities
+        if self.capabilities is None:
+            self.capabilities = now
+        elif now is not None and now != self.capabilities:
+            _LOGGER.info("Gateway %s offers other data now; reloading", self.config_entry.title)
+            self.capabilities = now
+            self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
 
     @callback
     def _remember_identity(self) -> None:
@@ -125,7 +139,7 @@ class EnvoyCoordinator(DataUpdateCoordinator[EnvoyData]):
 
     @callback
     def _firmware_changed(self, old: str, new: str) -> None:
-        """Show the new version on the device; reload only when the gateway offers other data."""
+        """Show the new version on the device and tell the event entity."""
         entry = self.config_entry
         registry = dr.async_get(self.hass)
         # Devices belong to one entry since HA 2026.8: look ours up by entry.
@@ -137,7 +151,3 @@ class EnvoyCoordinator(DataUpdateCoordinator[EnvoyData]):
         # Tell the event entity now: a failed update (new firmware, other credentials)
         # notifies no one, and a reload starts at once.
         self.async_update_listeners()
-        now = self.gateway.capabilities
-        if now is not None and self.capabilities is not None and now != self.capabilities:
-            _LOGGER.info("Gateway %s offers other data after its update; reloading", entry.title)
-            self.hass.config_entries.async_schedule_reload(entry.entry_id)
