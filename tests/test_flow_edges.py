@@ -45,6 +45,7 @@ from custom_components.envoy_connect.const import (
     DOMAIN,
 )
 from simulator import SimulatorHarness
+from simulator.enlighten import CloudMode
 from simulator.harness import DEMO_MFA
 
 from .conftest import (
@@ -415,6 +416,13 @@ def _withdraw_authorization(hass: HomeAssistant, sim: SimulatorHarness, entry: C
     hass.config_entries.async_update_entry(entry, data={**entry.data, "token": expired})
 
 
+def _api_down_when_due(hass: HomeAssistant, sim: SimulatorHarness, entry: ConfigEntry) -> None:
+    """The stored token due while the token endpoint is down: an outage, not a verdict."""
+    sim.api.mode = CloudMode.ERROR_5XX
+    expired = {**entry.data["token"], "expires_at": 0}
+    hass.config_entries.async_update_entry(entry, data={**entry.data, "token": expired})
+
+
 type _Change = Callable[[HomeAssistant, SimulatorHarness, ConfigEntry], None]
 
 
@@ -457,8 +465,12 @@ async def _reconfigure_key(hass: HomeAssistant, entry: ConfigEntry, api_key: str
 @_cloud
 @pytest.mark.parametrize(
     ("change", "error"),
-    [(_withdraw_authorization, "cloud_auth_rejected"), (_lose_cabin, "invalid_api_key")],
-    ids=["authorization_withdrawn", "key_no_longer_sees_the_system"],
+    [
+        (_withdraw_authorization, "cloud_auth_rejected"),
+        (_api_down_when_due, "cloud_unavailable"),
+        (_lose_cabin, "invalid_api_key"),
+    ],
+    ids=["authorization_withdrawn", "token_endpoint_down", "key_no_longer_sees_the_system"],
 )
 async def test_cloud_reconfigure_key_that_cannot_be_checked(
     hass: HomeAssistant,

@@ -176,8 +176,7 @@ def raise_for(
         raise ConfigEntryAuthFailed(
             translation_domain=DOMAIN, translation_key=f"reauth_{found.reauth}"
         ) from err
-    if found.repair is not None:
-        issues.async_show_problem(hass, entry, found.repair, repair_details(err, placeholders))
+    show_repair(hass, entry, err, **placeholders)
     if isinstance(err, LoginThrottled):
         # Rounded up: "until 22:29" read at 22:29:38 would already be over.
         until = dt_util.as_local(err.retry_at)
@@ -189,6 +188,14 @@ def raise_for(
         translation_key=found.update,
         translation_placeholders={"error": type(err).__name__, **placeholders},
     ) from err
+
+
+def show_repair(
+    hass: HomeAssistant, entry: ConfigEntry[Any], err: Exception, **placeholders: str
+) -> None:
+    """Show the repair the table names for ``err``, if it names one."""
+    if (repair := outcome_of(err).repair) is not None:
+        issues.async_show_problem(hass, entry, repair, repair_details(err, placeholders))
 
 
 def repair_details(err: Exception, placeholders: dict[str, str]) -> dict[str, str]:

@@ -211,6 +211,10 @@ class CadencedEnvoy(Envoy):
     async def probe_request(  # type: ignore[override]  # pyenphase's is tenacity-wrapped
         self, endpoint: str
     ) -> aiohttp.ClientResponse:
+        """Probe like pyenphase, keeping the answer for the update that follows.
+
+        :raises EnvoyError: as pyenphase's (no answer, or a refused one).
+        """
         response = await super().probe_request(endpoint)
         self._keep(endpoint, response)
         return response
@@ -219,6 +223,10 @@ class CadencedEnvoy(Envoy):
     async def request(
         self, endpoint: str, data: dict[str, Any] | None = None, method: str | None = None
     ) -> aiohttp.ClientResponse:
+        """Request like pyenphase, answered from what was kept while its family is not due.
+
+        :raises EnvoyError: as pyenphase's (no answer, or a refused one).
+        """
         if data is not None or method not in (None, "GET"):
             # A write (pyenphase's own writes bypass this; ``GatewayControls`` forgets).
             self.forget()

@@ -153,6 +153,7 @@ class EnlightenLogin:
         While Enlighten is down we check it often, so data returns soon after it
         does, without spending a login (and the account's patience) on each check.
         Real Enlighten redirects ``/`` to its login page; any answer below 500 is "up".
+        Never raises: no answer is False.
         """
         try:
             async with self._session.get(

@@ -168,10 +168,14 @@ class EnvoyGateway(GatewayControls):
         credentials are stored, exactly as during updates. The probe is left
         to the first update, which reads each endpoint once for both.
 
-        :raises GatewayUnreachable: the gateway is offline, busy or answered garbage.
+        :raises GatewayUnreachable: the gateway is offline or busy.
+        :raises GatewayBadData: the gateway answered something unreadable.
+        :raises GatewayIdentityChanged: the address presents another TLS key.
         :raises GatewayMismatch: the host answers as another gateway.
         :raises EnvoyTokenRejected: the gateway refuses every token we can get.
         :raises GatewayAuthRejected: firmware < 7 refuses the local account.
+        :raises CredentialsRequired: firmware >= 7 and neither token nor credentials.
+        :raises InvalidToken: the token is for another gateway, or unreadable.
         :raises EnlightenError: a token was needed and Enlighten gave none.
         """
         await self._setup()
@@ -184,6 +188,7 @@ class EnvoyGateway(GatewayControls):
         """The MAC of the gateway's active interface (``/home``), or None when it has none.
 
         Read once per entry: legacy firmware answers 404, and the MAC does not change.
+        Never raises: no readable answer is None.
         """
         try:
             async with asyncio.timeout(STEP_TIMEOUT):
@@ -198,8 +203,10 @@ class EnvoyGateway(GatewayControls):
     async def async_identify(self) -> str | None:
         """Read only ``/info``, which needs no credentials: the serial this host reports.
 
-        :raises GatewayUnreachable: no readable answer.
+        :raises GatewayUnreachable: no answer.
+        :raises GatewayBadData: an unreadable answer.
         :raises GatewayIdentityChanged: a key is pinned and the host presents another.
+        :raises GatewayMismatch: a serial is expected and the host reports another.
         """
         await self._setup()
         return self.serial
@@ -210,10 +217,15 @@ class EnvoyGateway(GatewayControls):
         After a firmware change (``firmware`` differs afterwards, also when
         this raises) the gateway is probed again and ``capabilities`` updated.
 
-        :raises GatewayUnreachable: the gateway is offline, busy or answered garbage.
+        :raises GatewayUnreachable: the gateway is offline or busy.
+        :raises GatewayBadData: the gateway answered something unreadable.
+        :raises GatewayIdentityChanged: the address presents another TLS key.
         :raises GatewayMismatch: the host answers as another gateway.
+        :raises GatewayUnsupported: no production endpoint pyenphase can read.
         :raises EnvoyTokenRejected: the gateway refuses every token we can get.
         :raises GatewayAuthRejected: firmware < 7 refuses the local account.
+        :raises CredentialsRequired: firmware >= 7 and neither token nor credentials.
+        :raises InvalidToken: the token is for another gateway, or unreadable.
         :raises EnlightenError: a new token was needed and Enlighten gave none.
         """
         try:

@@ -155,6 +155,8 @@ class SessionGuard:
         pyenphase passes no ``ssl`` argument and HA builds the session's connector,
         so the check goes onto the request here; aiohttp's ``ClientRequest`` has no
         public setter for it.
+
+        :raises KeyMismatch: the peer presented another key; nothing was sent.
         """
         if request.url.scheme == "https":
             request._ssl = self._pin  # noqa: SLF001

@@ -47,7 +47,11 @@ class AbstractAuth(ABC):
 
     @abstractmethod
     async def async_get_access_token(self) -> str:
-        """Return a valid access token, refreshing it first when needed."""
+        """Return a valid access token, refreshing it first when needed.
+
+        :raises Exception: whatever the implementation raises when the refresh fails;
+            ``SystemsApi`` callers treat it as the implementation documents.
+        """
 
 
 @dataclass(frozen=True, slots=True)

@@ -234,6 +234,7 @@ class TokenManager:
 
         :raises CredentialsRequired: no token and no Enlighten credentials.
         :raises EnlightenError: the login failed, or the gate held it back.
+        :raises InvalidToken: Enlighten answered something that is not a token.
         """
         if self._token is not None and self.usable():
             return self._token

@@ -33,7 +33,7 @@ from ..api import (
 )
 from ..api.budget import month_end, next_minute
 from ..const import CONF_SYSTEM_ID, DOMAIN
-from ..outcomes import raise_for
+from ..outcomes import raise_for, show_repair
 from .auth import OAuth2SessionAuth
 from .budget import RequestBudget, plan_from_options
 from .totals import average_power, clean_stored, interval_length, lifetime_production, never_less
@@ -151,9 +151,7 @@ class CloudCoordinator(DataUpdateCoordinator[CloudData]):
         except CloudAppNotAuthorized as err:
             _LOGGER.debug("%s: no access to %s telemetry", self.config_entry.title, kind)
             self.refused_access.add(err.access)
-            issues.async_show_problem(
-                self.hass, self.config_entry, issues.APP_NOT_AUTHORIZED, {"access": err.access}
-            )
+            show_repair(self.hass, self.config_entry, err)
             return None
         return True
 

@@ -31,6 +31,7 @@ from homeassistant.helpers.selector import SelectSelector, SelectSelectorConfig,
 
 from ..api import CloudSystemInfo
 from ..const import CONF_ENL_UID, CONF_PLAN, CONF_SYSTEM_ID, DEFAULT_PLAN, PLAN_CUSTOM
+from ..outcomes import form_error
 from . import pending
 from .form import (
     PLAN_OPTIONS,
@@ -221,8 +222,8 @@ class CloudFlow(AbstractOAuth2FlowHandler):
         session = OAuth2Session(self.hass, entry, implementation)
         try:
             await session.async_ensure_token_valid()
-        except OAuth2TokenRequestBaseError:
-            return {"base": "cloud_auth_rejected"}
+        except OAuth2TokenRequestBaseError as err:
+            return form_error(err, "refreshing the token to check the key")
         systems, errors = await async_list_systems(
             self.hass, api_key, str(session.token["access_token"])
         )
