@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
 import aiohttp
 from awesomeversion import AwesomeVersion
@@ -155,6 +156,26 @@ class EnvoyGateway(GatewayControls):
     def has_read(self) -> bool:
         """True once connected and read (probed): nothing to repeat before the next update."""
         return self.capabilities is not None
+
+    def diagnostics(self) -> dict[str, Any]:
+        """What the gateway told us and how its answers fared; nothing secret."""
+        caps = self.capabilities
+        return {
+            "firmware": self.firmware,
+            "part_number": self.part_number,
+            "model": self.model,
+            "uses_token_auth": self.uses_token_auth,
+            "supported_features": str(caps.features) if caps else None,
+            "meters": list(caps.meters) if caps else None,
+            "unreadable_answers": self.bad_answers,
+            "implausible_values": self.scrubber.replaced,
+            "tls_key_pinned": self.identity is not None,
+            "tls_key_changes_after_restart": self.trust.key_changes,
+        }
+
+    def close(self) -> None:
+        """Let go of the session; its connector is the caller's (HA's), so it stays open."""
+        self.session.detach()
 
     def use_tokens(self, tokens: TokenManager) -> None:
         """Authenticate from now on with ``tokens`` (the entry's, after a flow validated)."""

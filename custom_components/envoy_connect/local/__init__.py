@@ -33,7 +33,7 @@ async def async_setup_local_entry(hass: HomeAssistant, entry: LocalConfigEntry) 
     if gateway := handoff.async_take(hass, str(entry.unique_id), entry.data):
         # Validated by the flow that created or changed this entry seconds ago.
         gateway.use_tokens(tokens.manager)
-        entry.async_on_unload(gateway.session.detach)
+        entry.async_on_unload(gateway.close)
     else:
         gateway = build_gateway(
             hass, entry.data, tokens.manager, expected_serial=entry.unique_id, for_entry=True

@@ -36,21 +36,9 @@ def local_diagnostics(entry: LocalConfigEntry) -> tuple[dict[str, Any], set[str]
         *([data.collar.serial_number] if data and data.collar else []),
         *([data.c6cc.serial_number] if data and data.c6cc else []),
     ]
-    capabilities = coordinator.capabilities
     dump = {
         "entry": {"title": entry.title, "data": dict(entry.data), "options": dict(entry.options)},
-        "gateway": {
-            "firmware": gateway.firmware,
-            "part_number": gateway.part_number,
-            "model": gateway.model,
-            "uses_token_auth": gateway.uses_token_auth,
-            "supported_features": str(capabilities.features) if capabilities else None,
-            "meters": list(capabilities.meters) if capabilities else None,
-            "unreadable_answers": gateway.bad_answers,
-            "implausible_values": gateway.scrubber.replaced,
-            "tls_key_pinned": gateway.identity is not None,
-            "tls_key_changes_after_restart": gateway.trust.key_changes,
-        },
+        "gateway": gateway.diagnostics(),
         "auth": {
             "token_type": token.kind.value if token else None,
             "token_expires_at": token.expires_at.isoformat() if token else None,

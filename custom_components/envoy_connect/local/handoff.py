@@ -57,7 +57,7 @@ def async_offer(
     def _expire(_now: object) -> None:
         if (offer := offers.get(serial)) is not None and offer.gateway is gateway:
             del offers[serial]
-            gateway.session.detach()
+            gateway.close()
 
     offers[serial] = _Offer(gateway, dict(data), async_call_later(hass, HANDOFF_SECONDS, _expire))
 
@@ -76,7 +76,7 @@ def async_take(hass: HomeAssistant, serial: str, data: Mapping[str, Any]) -> Env
         return None
     offer.cancel_expiry()
     if offer.data != {k: v for k, v in data.items() if k != CONF_MAC}:
-        offer.gateway.session.detach()
+        offer.gateway.close()
         return None
     return offer.gateway
 
@@ -84,4 +84,4 @@ def async_take(hass: HomeAssistant, serial: str, data: Mapping[str, Any]) -> Env
 def _close(offer: _Offer | None) -> None:
     if offer is not None:
         offer.cancel_expiry()
-        offer.gateway.session.detach()
+        offer.gateway.close()

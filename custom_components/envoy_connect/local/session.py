@@ -137,4 +137,4 @@ async def flow_gateway(
     finally:
         tokens.cancel()
         if not handoff.async_is_offered(hass, gateway):
-            gateway.session.detach()
+            gateway.close()
