@@ -30,6 +30,7 @@ from .api import (
     CloudApiKeyRejected,
     CloudAppNotAuthorized,
     CloudAuthRejected,
+    CloudError,
     CloudNoData,
     CloudRateLimited,
     CloudSystemForbidden,
@@ -84,6 +85,12 @@ class Outcome:
 
 #: The error key after which a local flow switches to the token-only form.
 MFA_ERROR = "mfa_required"
+#: Local reauth reasons the flows name themselves (each is a row's ``reauth`` too).
+TOKEN_REJECTED = "token_rejected"  # noqa: S105  # a reason, not a secret
+MFA_TOKEN_REQUIRED = "mfa_token_required"  # noqa: S105
+FIRMWARE_NEEDS_ENLIGHTEN = "firmware_needs_enlighten"
+#: Where a reauth flow finds its reason (the ``data`` of ``async_start_reauth``).
+REAUTH_REASON = "reauth_reason"
 
 OUTCOMES: dict[type[Exception], Outcome] = {
     # -- the gateway (local mode) -------------------------------------------------
@@ -100,11 +107,11 @@ OUTCOMES: dict[type[Exception], Outcome] = {
         action="write_unreachable",
     ),
     GatewayAuthRejected: Outcome("invalid_auth", reauth="credentials_rejected"),
-    EnvoyTokenRejected: Outcome("invalid_auth", reauth="token_rejected"),
-    InvalidToken: Outcome("token_invalid", reauth="token_rejected"),
-    TokenExpired: Outcome("token_expired", reauth="token_rejected"),
+    EnvoyTokenRejected: Outcome("invalid_auth", reauth=TOKEN_REJECTED),
+    InvalidToken: Outcome("token_invalid", reauth=TOKEN_REJECTED),
+    TokenExpired: Outcome("token_expired", reauth=TOKEN_REJECTED),
     InvalidHost: Outcome("invalid_host", update="cannot_connect"),
-    CredentialsRequired: Outcome("credentials_required", reauth="firmware_needs_enlighten"),
+    CredentialsRequired: Outcome("credentials_required", reauth=FIRMWARE_NEEDS_ENLIGHTEN),
     # -- writes (controls): the user sees why at once; nothing is retried ------------------
     WriteNeedsInstaller: Outcome("unknown", action="write_needs_installer"),
     WriteForbidden: Outcome("unknown", action="write_forbidden"),
@@ -118,10 +125,10 @@ OUTCOMES: dict[type[Exception], Outcome] = {
     EnlightenGatewayNotLinked: Outcome("gateway_not_linked", reauth="gateway_not_linked"),
     EnlightenTooManySessions: Outcome("too_many_sessions", update="too_many_sessions"),
     EnlightenClientRefused: Outcome("enlighten_refused_client", update="enlighten_refused_client"),
-    EnlightenMfaRequired: Outcome(MFA_ERROR, reauth="mfa_token_required"),
+    EnlightenMfaRequired: Outcome(MFA_ERROR, reauth=MFA_TOKEN_REQUIRED),
     # Only an MFA login's code step meets these; elsewhere the account needs the user.
-    EnlightenCodeRejected: Outcome("invalid_code", reauth="mfa_token_required"),
-    EnlightenCodeBlocked: Outcome("code_blocked", reauth="mfa_token_required"),
+    EnlightenCodeRejected: Outcome("invalid_code", reauth=MFA_TOKEN_REQUIRED),
+    EnlightenCodeBlocked: Outcome("code_blocked", reauth=MFA_TOKEN_REQUIRED),
     # -- the Systems API (cloud mode) --------------------------------------------------
     CloudUnavailable: Outcome("cloud_unavailable", update="cloud_unavailable"),
     CloudNoData: Outcome("cloud_unavailable", update="cloud_unavailable"),
@@ -142,10 +149,12 @@ OUTCOMES: dict[type[Exception], Outcome] = {
 #: Anything else: a bug or a surprise, logged with its traceback once.
 UNKNOWN = Outcome("unknown", update="unexpected_error", action="write_failed")
 
+#: Errors of cloud mode; its reauth is OAuth again, one flow whatever the reason.
+_CLOUD_ERRORS = (CloudError, OAuth2TokenRequestBaseError)
 #: Local reauth reasons, each a step of its own (``reauth_<reason>``) with its text.
 LOCAL_REAUTH_REASONS: tuple[str, ...] = tuple(
     dict.fromkeys(
-        o.reauth for o in OUTCOMES.values() if o.reauth and not o.reauth.startswith("cloud_")
+        o.reauth for k, o in OUTCOMES.items() if o.reauth and not issubclass(k, _CLOUD_ERRORS)
     )
 )
 
@@ -171,8 +180,7 @@ def raise_for(
 ) -> NoReturn:
     """Raise what a coordinator raises for ``err``: reauth, or UpdateFailed (and its repair)."""
     found = outcome_of(err)
-    if found.reauth is not None:
-        entry.async_start_reauth(hass, data={"reauth_reason": found.reauth})
+    if start_reauth(hass, entry, err):
         raise ConfigEntryAuthFailed(
             translation_domain=DOMAIN, translation_key=f"reauth_{found.reauth}"
         ) from err
@@ -207,6 +215,9 @@ def repair_details(err: Exception, placeholders: dict[str, str]) -> dict[str, st
     return {}
 
 
-def reauth_reason(err: Exception) -> str | None:
-    """The reauth reason for ``err``, or None when it is not the user's to fix."""
-    return outcome_of(err).reauth
+def start_reauth(hass: HomeAssistant, entry: ConfigEntry[Any], err: Exception) -> bool:
+    """Start the reauth flow ``err`` calls for, with its reason; False when it calls for none."""
+    if (reason := outcome_of(err).reauth) is None:
+        return False
+    entry.async_start_reauth(hass, data={REAUTH_REASON: reason})
+    return True

@@ -31,7 +31,14 @@ from ..const import (
     CONF_MFA,
     DOMAIN,
 )
-from ..outcomes import LOCAL_REAUTH_REASONS, MFA_ERROR
+from ..outcomes import (
+    FIRMWARE_NEEDS_ENLIGHTEN,
+    LOCAL_REAUTH_REASONS,
+    MFA_ERROR,
+    MFA_TOKEN_REQUIRED,
+    REAUTH_REASON,
+    TOKEN_REJECTED,
+)
 from .form import (
     TEXT,
     Validation,
@@ -218,11 +225,11 @@ class LocalFlow(ConfigFlow):
 
     async def _async_start_local_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """Credentials stopped working: open the form that explains why."""
-        reason = str(entry_data.get("reauth_reason") or "token_rejected")
+        reason = str(entry_data.get(REAUTH_REASON) or TOKEN_REJECTED)
         if reason not in LOCAL_REAUTH_REASONS:
-            reason = "token_rejected"
-        if reason == "token_rejected" and entry_data.get(CONF_MFA):
-            reason = "mfa_token_required"  # its form says why: a code, not a stored password
+            reason = TOKEN_REJECTED
+        if reason == TOKEN_REJECTED and entry_data.get(CONF_MFA):
+            reason = MFA_TOKEN_REQUIRED  # its form says why: a code, not a stored password
         return await self._async_reauth_form(reason, None)
 
     async def _async_reauth_form(
@@ -257,9 +264,9 @@ class LocalFlow(ConfigFlow):
                 self._pending = PendingLogin({**known, **user_input}, result.mfa)
                 return await self.async_step_mfa_code()
             if errors.get("base") == MFA_ERROR:
-                reason, user_input, errors = "mfa_token_required", None, {}
+                reason, user_input, errors = MFA_TOKEN_REQUIRED, None, {}
         defaults: Mapping[str, Any] = user_input or entry.data
-        if reason == "firmware_needs_enlighten" and defaults.get(CONF_USERNAME) in LOCAL_ACCOUNTS:
+        if reason == FIRMWARE_NEEDS_ENLIGHTEN and defaults.get(CONF_USERNAME) in LOCAL_ACCOUNTS:
             # The gateway's own account cannot work any more: do not offer it again.
             defaults = {k: v for k, v in defaults.items() if k != CONF_USERNAME}
         schema = credentials_schema(defaults)

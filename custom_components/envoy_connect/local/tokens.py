@@ -23,7 +23,7 @@ from .. import issues
 from ..api import AuthState, EnvoyConnectError
 from ..api.token_manager import MAX_LOGINS_PER_DAY, MAX_LOGINS_PER_HOUR
 from ..const import CONF_AUTH_STATE, CONF_MFA
-from ..outcomes import reauth_reason
+from ..outcomes import start_reauth
 from .session import token_manager
 
 _LOGGER = logging.getLogger(__name__)
@@ -126,9 +126,8 @@ class EntryTokens:
         try:
             renewed = await self.manager.async_renew_if_due(self._serial)
         except EnvoyConnectError as err:
-            if (reason := reauth_reason(err)) is not None:
-                # A verdict: ask the user, but keep polling with the valid token.
-                self._entry.async_start_reauth(self._hass, data={"reauth_reason": reason})
+            # A verdict: ask the user, but keep polling with the valid token.
+            start_reauth(self._hass, self._entry, err)
             if not was_failing:
                 _LOGGER.warning(
                     "Could not renew the token of %s (%s); the current one stays in use",
