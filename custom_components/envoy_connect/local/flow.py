@@ -13,6 +13,7 @@ from typing import Any
 import probatio as vol
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
+    ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
 )
@@ -281,13 +282,15 @@ class LocalFlow(ConfigFlow):
             },
         )
 
+    def _target_entry(self) -> ConfigEntry[Any]:
+        """The entry this reauth or reconfigure flow changes."""
+        if self.source == SOURCE_REAUTH:
+            return self._get_reauth_entry()
+        return self._get_reconfigure_entry()
+
     async def _async_validate_for_entry(self, user_input: Mapping[str, Any]) -> Validation:
         """Validate for the entry of this reconfigure or reauth, with its trusted key."""
-        entry = (
-            self._get_reauth_entry()
-            if self.source == SOURCE_REAUTH
-            else (self._get_reconfigure_entry())
-        )
+        entry = self._target_entry()
         trusted = self._confirmed_key or entry.data.get(CONF_GATEWAY_KEY)
         return await async_validate_for_form(self.hass, user_input, entry.unique_id, trusted)
 
@@ -295,11 +298,7 @@ class LocalFlow(ConfigFlow):
         self, host: str, presented: str, resume: _Resume, user_input: dict[str, Any]
     ) -> ConfigFlowResult:
         """The address presents another TLS key than the trusted one: nothing was sent yet."""
-        entry = (
-            self._get_reauth_entry()
-            if self.source == SOURCE_REAUTH
-            else (self._get_reconfigure_entry())
-        )
+        entry = self._target_entry()
         self._identity = {
             "host": host,
             "trusted": str(entry.data.get(CONF_GATEWAY_KEY) or ""),
