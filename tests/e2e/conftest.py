@@ -115,8 +115,9 @@ class UI:
         self._count = 0
 
     def shot(self, name: str) -> None:
-        """Save a PNG of what the user sees now."""
+        """Save a PNG of what the user sees now, once HA's start-up splash has faded."""
         self._count += 1
+        self.page.locator("#ha-launch-screen").wait_for(state="detached", timeout=30_000)
         self.page.screenshot(path=str(self.shots / f"{self._count:02d}-{name}.png"))
 
     def login(self) -> None:

@@ -44,9 +44,6 @@ repairs:
 logbook:
 energy:
 automation: !include automations.yaml
-http:
-  server_host: 127.0.0.1
-  server_port: {port}
 logger:
   default: warning
   logs:
@@ -118,6 +115,23 @@ def _wait(url: str, timeout: float, process: subprocess.Popen[bytes], log: Path)
         else:
             return
     raise TimeoutError(f"{url} did not answer within {timeout} s; see {log}")
+
+
+def _write_http_settings(storage: Path, port: int) -> None:
+    """Where HA listens, in the store HA 2026.10 keeps it in (``http:`` in YAML is deprecated,
+    and would put an unrelated repair on every screenshot): loopback only, this port."""
+    from homeassistant.components.http.config import HTTP_STORAGE_SCHEMA
+
+    stable = {
+        **HTTP_STORAGE_SCHEMA({"server_host": ["127.0.0.1"], "server_port": port}),
+        "created_at": "2026-01-01T00:00:00+00:00",
+        "error": None,
+        "error_message": None,
+    }
+    data = {"stable": stable, "pending": None, "yaml_migration_done": True}
+    (storage / "http").write_text(
+        json.dumps({"version": 2, "minor_version": 2, "key": "http", "data": data})
+    )
 
 
 @dataclass
@@ -244,11 +258,12 @@ class World:
         (config / "custom_components" / "envoy_connect").symlink_to(
             ROOT / "custom_components" / "envoy_connect"
         )
-        (config / "configuration.yaml").write_text(CONFIGURATION.format(port=self.ha_port))
+        (config / "configuration.yaml").write_text(CONFIGURATION)
         (config / "automations.yaml").write_text("[]\n")
         # Only the owner is left to create: the core_config step would add
         # HA's default integrations (radio browser, TTS...), which go online.
         (config / ".storage").mkdir()
+        _write_http_settings(config / ".storage", self.ha_port)
         (config / ".storage" / "onboarding").write_text(
             json.dumps(
                 {
@@ -297,9 +312,6 @@ class World:
             form=True,
         )
         self.token = tokens["access_token"]
-        # Since 2026.10 HA trials HTTP settings from YAML and reverts them (with a
-        # restart) unless they are confirmed: confirm, as the user would.
-        _run(self.websocket({"type": "http/config/promote"}))
 
     async def websocket(self, message: dict[str, Any]) -> Any:
         """One websocket command as the E2E user; returns its result."""
