@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import warnings
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -120,7 +121,9 @@ def _wait(url: str, timeout: float, process: subprocess.Popen[bytes], log: Path)
 def _write_http_settings(storage: Path, port: int) -> None:
     """Where HA listens, in the store HA 2026.10 keeps it in (``http:`` in YAML is deprecated,
     and would put an unrelated repair on every screenshot): loopback only, this port."""
-    from homeassistant.components.http.config import HTTP_STORAGE_SCHEMA
+    with warnings.catch_warnings():  # HA's own web.Application subclass, not ours
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from homeassistant.components.http.config import HTTP_STORAGE_SCHEMA
 
     stable = {
         **HTTP_STORAGE_SCHEMA({"server_host": ["127.0.0.1"], "server_port": port}),
@@ -205,6 +208,12 @@ class World:
     def energy_prefs(self) -> dict[str, Any]:
         """What the Energy dashboard was configured with."""
         return dict(_run(self.websocket({"type": "energy/get_prefs"})))
+
+    def set_language(self, language: str) -> None:
+        """HA's server language, which entity names follow; our entries reload to use it."""
+        _run(self.websocket({"type": "config/core/update", "language": language}))
+        for entry in self.entries():
+            self.api("POST", f"/api/config/config_entries/entry/{entry['entry_id']}/reload")
 
     def entries(self) -> list[dict[str, Any]]:
         """Envoy Connect's config entries."""

@@ -447,8 +447,13 @@ def test_german_owner(ui: UI, world: World) -> None:
     envoy = world.sim("/_sim")["envoys"]["battery"]
     if not world.device(envoy["serial"]):
         world.add_local_entry("battery", username=OWNER[0], password=OWNER[1])
-    # Entity names follow HA's server language (English here), as for every
-    # integration; the page around them is German and shows no raw key.
-    ui.open_device(envoy["serial"])
-    ui.wait_page_text("Geräte-Informationen", "Power production")
-    ui.shot("device")
+    # Entity names follow HA's server language, as for every integration: a German
+    # household's HA speaks German (set at onboarding from the browser's language).
+    world.set_language("de")
+    try:
+        ui.open_device(envoy["serial"])
+        production = de["entity"]["sensor"]["current_power_production"]["name"]
+        ui.wait_page_text("Geräte-Informationen", production)
+        ui.shot("device")
+    finally:
+        world.set_language("en")
