@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 import logging
+import traceback
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from aiohttp import web
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.application_credentials import DATA_COMPONENT as CREDENTIALS
+from homeassistant.components.application_credentials import AuthorizationServer, ClientCredential
 from homeassistant.config_entries import SOURCE_RECONFIGURE, ConfigEntry, ConfigEntryState
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
@@ -32,6 +35,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.envoy_connect.application_credentials import (
+    EnphaseOAuth2Implementation,
     async_get_description_placeholders,
 )
 from custom_components.envoy_connect.cloud.budget import STORAGE_KEY, key_id
@@ -630,3 +634,37 @@ async def test_failed_token_requests_carry_no_secret(
     assert "Error resolving OAuth token" in logged  # HA did log the failure ...
     for secret in (refresh_token, DEMO_APP.client_secret, "code="):
         assert secret not in logged  # ... without the grant or the secret
+
+
+@pytest.mark.usefixtures("socket_enabled")
+async def test_redirecting_token_endpoint_gets_no_grant(
+    hass: HomeAssistant, aiohttp_server: Any
+) -> None:
+    """A token endpoint that redirects is not followed: the refresh token goes nowhere
+    else, and no error (nor its cause) names it."""
+    asked: list[str] = []
+
+    async def again(request: web.Request) -> web.Response:
+        asked.append(str(request.url))
+        raise web.HTTPTemporaryRedirect(str(request.url))  # 307: POST again, grant and all
+
+    app = web.Application()
+    app.router.add_post("/oauth/token", again)
+    server = await aiohttp_server(app)
+    implementation = EnphaseOAuth2Implementation(
+        hass,
+        DOMAIN,
+        ClientCredential("client-id", "client-secret"),
+        AuthorizationServer(
+            authorize_url=str(server.make_url("/oauth/authorize")),
+            token_url=str(server.make_url("/oauth/token")),
+        ),
+    )
+    # Named here: a traceback shows the source line of each frame, the test's too.
+    token = {"refresh_token": "secret-refresh", "access_token": "a", "expires_at": 0}
+    with pytest.raises(Exception) as failed:  # noqa: PT011 -- HA decides the type
+        await implementation.async_refresh_token(token)
+    assert len(asked) == 1
+    told = "".join(traceback.format_exception(failed.value))
+    assert "secret-refresh" not in told
+    assert "client-secret" not in told

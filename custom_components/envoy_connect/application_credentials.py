@@ -48,6 +48,9 @@ class EnphaseOAuth2Implementation(AuthImplementation):
             self.token_url,
             params=data,
             data=data,
+            # A redirect would only resend the grant elsewhere, and aiohttp's error for an
+            # endless one names the URL, grant included; a token endpoint never redirects.
+            allow_redirects=False,
             headers={
                 "Authorization": aiohttp.encode_basic_auth(self.client_id, self.client_secret)
             },

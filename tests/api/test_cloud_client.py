@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import traceback
 from collections.abc import AsyncGenerator
 
 import aiohttp
@@ -268,3 +269,22 @@ async def test_refusals_by_their_text(
     caught = await _error_for(aiohttp_server, answer, api_key="secret-key")
     assert isinstance(caught, error)
     assert "secret-key" not in str(caught)
+
+
+@pytest.mark.usefixtures("socket_enabled")
+async def test_a_failed_request_never_carries_the_api_key(aiohttp_server: object) -> None:
+    """An endless redirect: aiohttp's error names the URL (key included); ours does not."""
+
+    async def again(request: web.Request) -> web.Response:
+        raise web.HTTPFound(str(request.url))
+
+    app = web.Application()
+    app.router.add_get("/api/v4/systems", again)
+    server = await aiohttp_server(app)  # type: ignore[operator]
+    async with aiohttp.ClientSession() as session:
+        client = SystemsApi(_Token(session, str(server.make_url("")), "t"), "secret-api-key")
+        with pytest.raises(CloudUnavailable) as caught:
+            await client.async_get_systems()
+    told = "".join(traceback.format_exception(caught.value))
+    assert "TooManyRedirects" in told
+    assert "secret-api-key" not in told

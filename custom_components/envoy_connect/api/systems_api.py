@@ -223,7 +223,8 @@ class SystemsApi:
         except TimeoutError as err:
             raise CloudUnavailable(f"{path}: timed out") from err
         except aiohttp.ClientError as err:
-            raise CloudUnavailable(f"{path}: {type(err).__name__}") from err
+            # Not chained: aiohttp's own text may carry the URL, and with it the API key.
+            raise CloudUnavailable(f"{path}: {type(err).__name__}") from None
         except ValueError as err:
             raise CloudUnavailable(f"{path}: invalid JSON") from err
 
