@@ -10,6 +10,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.envoy_connect.api.cadence import (
     INVERTER_REPORT_PERIOD,
@@ -17,7 +18,7 @@ from custom_components.envoy_connect.api.cadence import (
     Cadence,
     Family,
 )
-from simulator import SimulatorHarness
+from simulator import EnvoySimulator, SimulatorHarness
 
 from .conftest import DEMO_INSTALLER, poll, sensor_state, setup_profile, start_local_flow
 from .test_captures import add_through_flow, replay
@@ -31,15 +32,22 @@ async def _hour(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
         await poll(hass, freezer, UPDATE_INTERVAL)
 
 
-async def test_battery_site_hour(
+async def _idle_battery_site(
     hass: HomeAssistant, sim: SimulatorHarness, freezer: FrozenDateTimeFactory
-) -> None:
-    """Meters every minute, inverters every 5 minutes, settings every 15, idle battery every 5."""
+) -> tuple[EnvoySimulator, MockConfigEntry]:
+    """The battery profile at noon in June, its batteries idle, set up."""
     freezer.move_to(START)
     envoy = sim.envoys["battery"]
     for battery in envoy.readings.batteries:
         battery.real_power_w = 0
-    await setup_profile(hass, sim, "battery")
+    return envoy, await setup_profile(hass, sim, "battery")
+
+
+async def test_battery_site_hour(
+    hass: HomeAssistant, sim: SimulatorHarness, freezer: FrozenDateTimeFactory
+) -> None:
+    """Meters every minute, inverters every 5 minutes, settings every 15, idle battery every 5."""
+    envoy, _entry = await _idle_battery_site(hass, sim, freezer)
     envoy.requests.clear()
     await _hour(hass, freezer)
     hour = Counter(envoy.requests)
@@ -55,11 +63,7 @@ async def test_active_battery_every_update(
     hass: HomeAssistant, sim: SimulatorHarness, freezer: FrozenDateTimeFactory
 ) -> None:
     """A battery that starts to move is followed every update, its state read once at wake-up."""
-    freezer.move_to(START)
-    envoy = sim.envoys["battery"]
-    for battery in envoy.readings.batteries:
-        battery.real_power_w = 0
-    entry = await setup_profile(hass, sim, "battery")
+    envoy, entry = await _idle_battery_site(hass, sim, freezer)
     battery = envoy.readings.batteries[0]
     battery.real_power_w = -640
     envoy.requests.clear()

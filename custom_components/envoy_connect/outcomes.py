@@ -203,10 +203,10 @@ def show_repair(
 ) -> None:
     """Show the repair the table names for ``err``, if it names one."""
     if (repair := outcome_of(err).repair) is not None:
-        issues.async_show_problem(hass, entry, repair, repair_details(err, placeholders))
+        issues.async_show_problem(hass, entry, repair, _repair_details(err, placeholders))
 
 
-def repair_details(err: Exception, placeholders: dict[str, str]) -> dict[str, str]:
+def _repair_details(err: Exception, placeholders: dict[str, str]) -> dict[str, str]:
     """What the repair of ``err`` names besides the entry."""
     if isinstance(err, GatewayIdentityChanged):
         return {"trusted": err.trusted, "presented": err.presented, **placeholders}

@@ -328,10 +328,10 @@ class TokenManager:
     def _throttled_until(self, now: datetime) -> datetime | None:
         """End of the spacing after a success, or of a full hourly or daily ceiling."""
         limits: list[datetime] = []
-        if (
-            last := _time(self.state.last_renewal)
-        ) and now < last + MIN_LOGIN_SPACING - CHECK_SLACK:
-            limits.append(last + MIN_LOGIN_SPACING - CHECK_SLACK)
+        if (last := _time(self.state.last_renewal)) and now < (
+            allowed := last + MIN_LOGIN_SPACING - CHECK_SLACK
+        ):
+            limits.append(allowed)
         attempts = sorted(self._attempts())
         for window, ceiling in ((_HOUR, MAX_LOGINS_PER_HOUR), (_DAY, MAX_LOGINS_PER_DAY)):
             recent = [t for t in attempts if t > now - window]

@@ -15,7 +15,7 @@ from ..api import EnvoyGateway
 from . import LocalConfigEntry
 from .coordinator import EnvoyCoordinator
 from .devices import ACB
-from .entity import EnvoyEntity, LocalFields, async_add_local_entities
+from .entity import EnvoyEntity, LocalFields, aggregate, async_add_local_entities
 from .select import DEFAULT_ACB_SLEEP_BAND, reported_band
 
 
@@ -36,7 +36,7 @@ BUTTONS: tuple[AcbButtonDescription, ...] = (
         key="acb_sleep",
         translation_key="acb_sleep",
         part=ACB,
-        record_fn=lambda d, _: d.acb_inventory,
+        record_fn=aggregate("acb_inventory"),
         optional=True,  # needs /inventory.json, which some firmware lacks
         press_fn=_sleep,
     ),
@@ -44,7 +44,7 @@ BUTTONS: tuple[AcbButtonDescription, ...] = (
         key="acb_wake",
         translation_key="acb_wake",
         part=ACB,
-        record_fn=lambda d, _: d.acb_inventory,
+        record_fn=aggregate("acb_inventory"),
         optional=True,  # needs /inventory.json, which some firmware lacks
         press_fn=lambda g, serials, _: g.async_wake_acb(serials),
     ),

@@ -113,7 +113,11 @@ def async_add_local_entities(
     """Create this platform's entities now, and for every part that appears later."""
     coordinator = entry.runtime_data.coordinator
     capabilities = coordinator.capabilities
-    wanted = [d for d in descriptions if capabilities is not None and d.supported_fn(capabilities)]
+    #: The wanted descriptions per part kind, in table order (sorted once, not every update).
+    wanted: dict[PartKind, list[Any]] = {}
+    for d in descriptions:
+        if capabilities is not None and d.supported_fn(capabilities):
+            wanted.setdefault(d.part, []).append(d)
     #: Entities made so far, and parts with nothing left to make. An optional
     #: entity waits (its part stays open) until its record shows up: it comes
     #: from an endpoint pyenphase reads only where the gateway has it.
@@ -124,12 +128,12 @@ def async_add_local_entities(
     def add_new() -> None:
         data = coordinator.data
         new: list[Entity] = []
-        for kind in dict.fromkeys(d.part for d in wanted):
+        for kind, kind_wanted in wanted.items():
             for part_id in _ids(kind.ids(coordinator, data)):
                 if (kind.name, part_id) in complete:
                     continue
                 made = created.setdefault((kind.name, part_id), set())
-                pending = [d for d in wanted if d.part is kind and d.key not in made]
+                pending = [d for d in kind_wanted if d.key not in made]
                 ready = [
                     d for d in pending if not d.optional or d.record_fn(data, part_id) is not None
                 ]

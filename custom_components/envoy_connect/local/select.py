@@ -18,7 +18,7 @@ from ..api import EnvoyGateway
 from . import LocalConfigEntry
 from .coordinator import EnvoyCoordinator
 from .devices import ACB, GATEWAY, GENERATOR, RELAY
-from .entity import EnvoyEntity, LocalFields, async_add_local_entities, has, has_all
+from .entity import EnvoyEntity, LocalFields, aggregate, async_add_local_entities, has, has_all
 from .records import generator_schedule, relay_settings, storage_settings
 
 
@@ -81,7 +81,7 @@ SELECTS: tuple[EnvoySelectDescription, ...] = (
         key="generator_mode",
         translation_key="generator_mode",
         part=GENERATOR,
-        record_fn=lambda d, _: d.generator_mode,
+        record_fn=aggregate("generator_mode"),
         optional=True,  # /ivp/ss/gen_mode exists on newer firmware only
         options=list(GENERATOR_MODES),
         to_gateway=GENERATOR_MODES,
@@ -118,7 +118,7 @@ ACB_SLEEP_BAND = AcbBandDescription(
     entity_category=EntityCategory.CONFIG,
     options=ACB_SLEEP_BANDS,
     part=ACB,
-    record_fn=lambda d, _: d.acb_inventory,
+    record_fn=aggregate("acb_inventory"),
     optional=True,  # needs /inventory.json, which some firmware lacks
 )
 

@@ -16,7 +16,7 @@ from ..api import EnvoyGateway
 from . import LocalConfigEntry
 from .coordinator import EnvoyCoordinator
 from .devices import ENPOWER, GATEWAY, GENERATOR, RELAY
-from .entity import EnvoyEntity, LocalFields, async_add_local_entities, has_all
+from .entity import EnvoyEntity, LocalFields, aggregate, async_add_local_entities, has_all
 from .records import storage_settings
 
 
@@ -33,7 +33,7 @@ SWITCHES: tuple[EnvoySwitchDescription, ...] = (
         key="mains_admin_state",
         translation_key="grid_enabled",
         part=ENPOWER,
-        record_fn=lambda d, _: d.enpower,
+        record_fn=aggregate("enpower"),
         is_on_fn=lambda e: e.mains_admin_state == "closed",
         turn_fn=lambda g, _, on: g.async_set_grid_connected(on),
     ),
