@@ -80,10 +80,33 @@ async def test_short_tokens_for_a_day(
     assert len(state["login_attempts"]) <= 48
     assert sim.cloud.login_count <= 1 + 48
     assert _flows(hass) == []
+    # Renewed every 7.5 minutes, 10-minute tokens outrun the daily ceiling: the
+    # user is told. 59-minute tokens (every 44 minutes) do not: no notice.
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"token_short_lived_{entry.entry_id}")
+    assert (issue is not None) is (lifetime == 600)
     if lifetime > 30 * 60:
         # 59-minute tokens fit the ceilings: the data never stops.
         assert failed == 0
         assert sim.cloud.login_count >= 24 * 60 / 45 - 1
+
+
+async def test_29_day_tokens_for_a_quarter(
+    hass: HomeAssistant, sim: SimulatorHarness, freezer: FrozenDateTimeFactory
+) -> None:
+    """Owner tokens shorter than the 30-day margin: renewed after 3/4 of their life, silently."""
+    sim.cloud.token_lifetime = 29 * 24 * 3600
+    entry = await setup_profile(hass, sim, "metered")
+    first = _token(entry)
+    for _ in range(90 * 4):
+        await poll(hass, freezer, 6 * 3600)
+        assert _ok(entry)
+    # 90 days of 29-day tokens renewed every 21.75 days: four renewals.
+    assert sim.cloud.login_count == 1 + 4
+    assert _token(entry).issued_at - first.issued_at >= timedelta(days=4 * 21.75)
+    assert _flows(hass) == []
+    registry = ir.async_get(hass)
+    assert registry.async_get_issue(DOMAIN, f"token_short_lived_{entry.entry_id}") is None
+    assert registry.async_get_issue(DOMAIN, f"token_expiring_{entry.entry_id}") is None
 
 
 async def _poll_through_timeouts(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:

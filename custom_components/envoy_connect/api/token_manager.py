@@ -62,6 +62,11 @@ CHECK_SLACK = timedelta(seconds=5)
 
 _HOUR = timedelta(hours=1)
 _DAY = timedelta(days=1)
+#: The shortest renewal interval the ceilings above sustain day in, day out: a
+#: token renewed more often than this makes the data pause, which the user is told.
+SUSTAINABLE_RENEWAL_INTERVAL = max(
+    MIN_LOGIN_SPACING, _HOUR / MAX_LOGINS_PER_HOUR, _DAY / MAX_LOGINS_PER_DAY
+)
 
 
 def backoff_delay(rejections: int) -> timedelta:
@@ -191,9 +196,18 @@ class TokenManager:
         return self.state.last_error is not None
 
     @property
-    def renews_short_tokens(self) -> bool:
-        """True when Enlighten gives us tokens that live less than their renewal margin."""
-        return self.has_credentials and self._token is not None and self._token.is_short_lived
+    def tokens_outrun_ceilings(self) -> bool:
+        """True when Enlighten's tokens live too briefly for the login ceilings.
+
+        A token shorter than its margin but renewed no more often than the
+        ceilings allow (a 29-day owner token, say) is merely unusual: it is
+        renewed after most of its life and the data never pauses, so nobody
+        needs telling.
+        """
+        token = self._token
+        if not self.has_credentials or token is None:
+            return False
+        return token.renew_at - token.issued_at < SUSTAINABLE_RENEWAL_INTERVAL
 
     def usable(self) -> bool:
         """True when the current token has not expired."""

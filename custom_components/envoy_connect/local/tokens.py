@@ -142,7 +142,7 @@ class EntryTokens:
     @callback
     def _update_issues(self, now: datetime) -> None:
         token = self.manager.token
-        short = self.manager.renews_short_tokens
+        short = self.manager.tokens_outrun_ceilings
         stuck = (not self.manager.can_renew or self.manager.renewal_failing) and not short
         if token is not None and stuck and token.expires_at - now <= self._warn_before:
             issues.async_show_token_expiring(self._hass, self._entry, token.expires_at)
