@@ -1,4 +1,4 @@
-"""Benchmark: a "gateway" that answers 200 MiB, or without end. Memory and time, ours and core's.
+"""Benchmark: a "gateway" that answers 200 MiB (plain or gzip), or without end. Ours and core's.
 
 Run: .venv/bin/python bench/bench_hostile.py
 Target: ours stays within a few MiB of ``MAX_RESPONSE_BYTES`` (4 MiB) and gives
@@ -31,14 +31,17 @@ from custom_components.envoy_connect.api import (
     SessionGuard,
     TokenManager,
 )
+from custom_components.envoy_connect.api.cadence import LIVE_MIN_AGE
 from simulator import SimulatorHarness
 from simulator.harness import DEMO_OWNER
 
 MIB = 1024 * 1024
 HUGE = 200 * MIB
+#: Read on every update by both integrations (the meter readings).
+FLOODED = "/ivp/meters/readings"
 
 
-async def _ours(sim: SimulatorHarness, size: int | None) -> tuple[float, float, str]:
+async def _ours(sim: SimulatorHarness, size: int | None, gzip: bool) -> tuple[float, float, str]:
     guard = SessionGuard()
     async with (
         aiohttp.ClientSession(
@@ -56,11 +59,13 @@ async def _ours(sim: SimulatorHarness, size: int | None) -> tuple[float, float, 
         )
         gateway = EnvoyGateway(sim.envoys["metered"].address, local, tokens, guard=guard)
         await gateway.async_connect()
-        sim.envoys["metered"].flood("/production.json", size)
+        await gateway.async_update()  # the first update probes, as core's probe() does
+        await asyncio.sleep(LIVE_MIN_AGE + 0.5)  # then live readings are due again
+        sim.envoys["metered"].flood(FLOODED, size, gzip=gzip)
         return await _measure(gateway.async_update())
 
 
-async def _core(sim: SimulatorHarness, size: int | None) -> tuple[float, float, str]:
+async def _core(sim: SimulatorHarness, size: int | None, gzip: bool) -> tuple[float, float, str]:
     """What HA core does: pyenphase on a plain session, the same token."""
     async with (
         aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=False)) as local,
@@ -73,7 +78,7 @@ async def _core(sim: SimulatorHarness, size: int | None) -> tuple[float, float, 
         await client.setup()
         await client.authenticate(token=token)
         await client.probe()
-        envoy.flood("/production.json", size)
+        envoy.flood(FLOODED, size, gzip=gzip)
         return await _measure(client.update())
 
 
@@ -93,17 +98,19 @@ async def _measure(update: object) -> tuple[float, float, str]:
 
 async def main() -> None:
     scenarios = [
-        ("ours", "200 MiB", _ours, HUGE),
-        ("ours", "endless", _ours, None),
-        ("core", "200 MiB", _core, HUGE),
+        ("ours", "200 MiB", _ours, HUGE, False),
+        ("ours", "gzip 200", _ours, HUGE, True),
+        ("ours", "endless", _ours, None, False),
+        ("core", "200 MiB", _core, HUGE, False),
+        ("core", "gzip 200", _core, HUGE, True),
     ]
     if "--core-endless" in sys.argv:  # about 45 s and hundreds of MiB
-        scenarios.append(("core", "endless", _core, None))
-    for who, what, run, size in scenarios:
+        scenarios.append(("core", "endless", _core, None, False))
+    for who, what, run, size, gzip in scenarios:
         sim = SimulatorHarness(["metered"])
         await sim.start()
         try:
-            peak, elapsed, outcome = await run(sim, size)
+            peak, elapsed, outcome = await run(sim, size, gzip)
             sent = sim.envoys["metered"].flooded / MIB
         finally:
             await sim.stop()

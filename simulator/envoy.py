@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
+import zlib
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from enum import StrEnum
@@ -79,6 +80,8 @@ class EnvoySimulator:
         self.faults: dict[str, list[int]] = {}
         #: Paths answered with endless (None) or huge bodies, and the bytes sent so far.
         self.floods: dict[str, int | None] = {}
+        #: Flooded paths whose stream is gzip-encoded: ``flooded`` counts inflated bytes.
+        self.gzip_floods: set[str] = set()
         self.overrides: dict[str, str] = {}
         self.flooded = 0
         #: Set to release the requests a TIMEOUT gateway holds.
@@ -171,26 +174,40 @@ class EnvoySimulator:
             self._ssl = self_signed_server_context()
         await self.reboot()
 
-    def flood(self, path: str, size: int | None) -> None:
+    def flood(self, path: str, size: int | None, *, gzip: bool = False) -> None:
         """Answer ``path`` with ``size`` bytes of JSON-looking data (None: without end).
 
-        A hostile or broken peer; ``flooded`` counts what was actually sent.
+        A hostile or broken peer; ``flooded`` counts what was actually sent,
+        inflated. With ``gzip`` the stream is compressed about a thousandfold
+        (a "zip bomb"): few bytes on the wire, a huge body once inflated.
         """
         self.floods[path] = size
+        if gzip:
+            self.gzip_floods.add(path)
+        else:
+            self.gzip_floods.discard(path)
 
     def override(self, path: str, body: str) -> None:
         """Answer ``path`` with ``body`` verbatim (broken XML or JSON, wrong types)."""
         self.overrides[path] = body
 
     async def _flood(self, request: web.Request, size: int | None) -> web.StreamResponse:
-        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        packer = (
+            zlib.compressobj(9, zlib.DEFLATED, 31) if request.path in self.gzip_floods else None
+        )
+        headers = {"Content-Type": "application/json"}
+        if packer is not None:
+            headers["Content-Encoding"] = "gzip"
+        response = web.StreamResponse(headers=headers)
         await response.prepare(request)
         chunk = b"[" + b"0," * 32767 + b"0"
         try:
             while size is None or self.flooded < size:
-                await response.write(chunk)
+                await response.write(packer.compress(chunk) if packer else chunk)
                 self.flooded += len(chunk)
                 await asyncio.sleep(0)
+            if packer is not None:
+                await response.write(packer.flush())
         except ConnectionError, RuntimeError:
             pass  # the client hung up: what a client that caps its reads does
         return response

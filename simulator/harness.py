@@ -288,7 +288,9 @@ async def _firmware(envoy: EnvoySimulator, body: dict[str, Any]) -> None:
 
 async def _flood(envoy: EnvoySimulator, body: dict[str, Any]) -> None:
     size = body.get("bytes")
-    envoy.flood(str(body["path"]), int(size) if size is not None else None)
+    envoy.flood(
+        str(body["path"]), int(size) if size is not None else None, gzip=bool(body.get("gzip"))
+    )
 
 
 async def _override(envoy: EnvoySimulator, body: dict[str, Any]) -> None:

@@ -44,6 +44,23 @@ async def test_busy_first_probe_is_repeated_and_the_entities_follow(
         assert sensor_state(hass, f"{battery.serial}_soc") == str(battery.soc)
 
 
+async def test_runaway_answer_at_the_first_probe_is_no_absence(
+    hass: HomeAssistant, sim: SimulatorHarness, freezer: FrozenDateTimeFactory
+) -> None:
+    """An answer cut at the size cap during setup counts as busy: the batteries follow later."""
+    envoy = sim.envoys["battery"]
+    serial = envoy.profile.serial
+    envoy.flood(INVENTORY, None)
+    entry = await setup_profile(hass, sim, "battery")
+    assert entry.state is ConfigEntryState.LOADED
+    assert sensor_state(hass, f"{serial}_battery_level") is None
+    envoy.floods.clear()
+    await poll(hass, freezer)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.LOADED
+    assert sensor_state(hass, f"{serial}_battery_level") == str(envoy.readings.battery_soc)
+
+
 async def test_busy_probe_after_a_firmware_update_keeps_the_entities(
     hass: HomeAssistant, sim: SimulatorHarness, freezer: FrozenDateTimeFactory
 ) -> None:

@@ -195,22 +195,28 @@ async def test_reconfigure_to_another_key_asks_first(
     assert entry.data[CONF_GATEWAY_KEY] == await async_presented_key(impostor.address)
 
 
-@pytest.mark.parametrize("size", [200 * 1024 * 1024, None], ids=["huge", "endless"])
+@pytest.mark.parametrize(
+    "flood",
+    [(200 * 1024 * 1024, False), (None, False), (200 * 1024 * 1024, True)],
+    ids=["huge", "endless", "gzip_bomb"],
+)
 async def test_runaway_answer_is_an_outage(
     hass: HomeAssistant,
     sim: SimulatorHarness,
     freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,
-    size: int | None,
+    flood: tuple[int | None, bool],
 ) -> None:
-    """A huge or endless answer: read up to the cap, the gateway is "unreachable", no traceback."""
+    """A huge, endless or gzip-bomb answer: cut at the cap (inflated), an outage, no traceback."""
+    size, gzip = flood
     entry = await setup_profile(hass, sim, "metered")
     real = sim.envoys["metered"]
-    real.flood("/production.json", size)
+    real.flood("/production.json", size, gzip=gzip)
     await poll(hass, freezer)
     assert not _ok(entry)
-    # The sender also fills the loopback socket buffers (a few MiB) that were never read.
-    assert real.flooded < 3 * MAX_RESPONSE_BYTES
+    # The sender also fills the loopback socket buffers (a few MiB) that were never read;
+    # compressed, those buffers hold a thousand times more, so only "far from all of it".
+    assert real.flooded < (size / 4 if gzip and size else 3 * MAX_RESPONSE_BYTES)
     assert "treated as an outage" in caplog.text
     assert not user_tracebacks(caplog)
     real.floods.clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import zlib
 from collections.abc import AsyncGenerator
 from unittest.mock import patch
 
@@ -65,6 +66,50 @@ async def announcer(socket_enabled: None) -> AsyncGenerator[str]:
 
 async def test_announced_huge_answer_is_not_read(announcer: str) -> None:
     async with aiohttp.ClientSession() as session, session.get(announcer) as response:
+        with pytest.raises(ResponseTooLarge):
+            await read_bounded(response)
+
+
+@pytest.fixture
+async def gzip_bomb(socket_enabled: None) -> AsyncGenerator[str]:
+    """A server whose small gzip answer inflates to 16 times the cap (a "zip bomb")."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    zeros = bytes(1024 * 1024)
+    inflated = 16 * MAX_RESPONSE_BYTES
+    body = b"".join(packer.compress(zeros) for _ in range(inflated // len(zeros)))
+    body += packer.flush()
+    assert len(body) < MAX_RESPONSE_BYTES / 10
+
+    async def bomb(_request: web.Request) -> web.StreamResponse:
+        return web.Response(
+            body=body, headers={"Content-Encoding": "gzip", "Content-Type": "application/json"}
+        )
+
+    app = web.Application()
+    app.router.add_get("/production.json", bomb)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    server = site._server
+    assert server is not None
+    yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/production.json"
+    await runner.cleanup()
+
+
+async def test_compressed_answer_is_capped_once_inflated(gzip_bomb: str) -> None:
+    """The cap counts inflated bytes: a compressed answer cannot smuggle a huge body in."""
+    guard = SessionGuard()
+    async with (
+        aiohttp.ClientSession(
+            trace_configs=[guard.trace_config], middlewares=[guard.middleware]
+        ) as session,
+        session.get(gzip_bomb) as response,
+    ):
+        with pytest.raises(ResponseTooLarge):
+            await response.read()
+    # The cloud session is HA's own (no trace hooks): read_bounded caps it the same way.
+    async with aiohttp.ClientSession() as session, session.get(gzip_bomb) as response:
         with pytest.raises(ResponseTooLarge):
             await read_bounded(response)
 

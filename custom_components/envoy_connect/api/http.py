@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from http.cookies import BaseCookie, SimpleCookie
 from types import SimpleNamespace
 from typing import Any
@@ -50,27 +50,40 @@ class ResponseTooSlow(aiohttp.ClientPayloadError):
 class _BoundedStream:
     """A response body stream that stops at a size and a deadline."""
 
-    def __init__(self, stream: aiohttp.StreamReader, limit: int, deadline: float) -> None:
+    def __init__(
+        self,
+        stream: aiohttp.StreamReader,
+        limit: int,
+        deadline: float,
+        on_runaway: Callable[[], None] | None = None,
+    ) -> None:
         self._stream = stream
         self._limit = limit
         self._deadline = deadline
+        self._on_runaway = on_runaway
         self._seen = 0
+
+    def _cut(self, err: aiohttp.ClientPayloadError) -> aiohttp.ClientPayloadError:
+        if self._on_runaway is not None:
+            self._on_runaway()
+        return err
 
     def _count(self, data: bytes) -> bytes:
         self._seen += len(data)
         if self._seen > self._limit:
-            raise ResponseTooLarge(f"answer larger than {self._limit} bytes")
+            raise self._cut(ResponseTooLarge(f"answer larger than {self._limit} bytes"))
         return data
 
     async def _chunk(self) -> bytes:
+        too_slow = f"answer not complete within {READ_DEADLINE:.0f} s"
         left = self._deadline - time.monotonic()
         if left <= 0:
-            raise ResponseTooSlow(f"answer not complete within {READ_DEADLINE:.0f} s")
+            raise self._cut(ResponseTooSlow(too_slow))
         try:
             async with asyncio.timeout(left):
                 return self._count(await self._stream.readany())
         except TimeoutError as err:
-            raise ResponseTooSlow(f"answer not complete within {READ_DEADLINE:.0f} s") from err
+            raise self._cut(ResponseTooSlow(too_slow)) from err
 
     async def read(self, n: int = -1) -> bytes:
         """Everything (n < 0) or at most ``n`` bytes, within the bounds."""
@@ -94,16 +107,22 @@ class _BoundedStream:
         return getattr(self._stream, name)
 
 
-def bound(response: aiohttp.ClientResponse, limit: int = MAX_RESPONSE_BYTES) -> None:
-    """Cap ``response``'s body before anyone reads it.
+def bound(
+    response: aiohttp.ClientResponse,
+    limit: int = MAX_RESPONSE_BYTES,
+    on_runaway: Callable[[], None] | None = None,
+) -> None:
+    """Cap ``response``'s body before anyone reads it; ``on_runaway`` hears of a cut.
 
     :raises ResponseTooLarge: the announced length is already over the cap.
     """
     if response.content_length is not None and response.content_length > limit:
         response.close()
+        if on_runaway is not None:
+            on_runaway()
         raise ResponseTooLarge(f"answer of {response.content_length} bytes announced")
     response.content = _BoundedStream(  # type: ignore[assignment]
-        response.content, limit, time.monotonic() + READ_DEADLINE
+        response.content, limit, time.monotonic() + READ_DEADLINE, on_runaway
     )
 
 
@@ -132,7 +151,7 @@ class SessionGuard:
         self.presented: str | None = None
         #: A key refused since ``forget_mismatch`` (the pin's check saw it).
         self.mismatch: str | None = None
-        #: Paths that answered 5xx or nothing since ``take_busy``.
+        #: Paths that answered 5xx, nothing, or a runaway body since ``take_busy``.
         self._busy: set[str] = set()
         self.trace_config = aiohttp.TraceConfig()
         self.trace_config.on_request_end.append(self._on_request_end)
@@ -177,10 +196,12 @@ class SessionGuard:
         _context: SimpleNamespace,
         params: aiohttp.TraceRequestEndParams,
     ) -> None:
-        self._statuses[params.url.path] = params.response.status
+        path = params.url.path
+        self._statuses[path] = params.response.status
         if params.response.status >= 500:
-            self._busy.add(params.url.path)
-        bound(params.response)
+            self._busy.add(path)
+        # A runaway answer is no answer: pyenphase's probe would take the path for absent.
+        bound(params.response, on_runaway=lambda: self._busy.add(path))
 
     async def _on_request_exception(
         self,
@@ -192,7 +213,10 @@ class SessionGuard:
         self._busy.add(params.url.path)
 
     def take_busy(self) -> set[str]:
-        """Paths that answered 5xx or nothing since the last call (pyenphase cannot tell us)."""
+        """Paths that answered 5xx, nothing or too much since the last call.
+
+        pyenphase cannot tell us: its probe takes any of these for an absent endpoint.
+        """
         busy, self._busy = self._busy, set()
         return busy
 
