@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,8 +40,14 @@ from .sensors_parts import (
 )
 from .sensors_system import SYSTEM_SENSORS
 
+_LOGGER = logging.getLogger(__name__)
+
 #: Longer than this between two polls, and the power in between is unknown: not counted.
 MAX_INTEGRATION_GAP = timedelta(minutes=10)
+#: A counter below its highest reading for this long was truly reset (a replaced
+#: meter, a firmware update that restarts it); a shorter dip, such as the zeros a
+#: gateway may report while it starts, is a glitch and is not shown.
+RESET_PROOF = timedelta(hours=1)
 
 
 def battery_power(data: EnvoyData) -> float | None:
@@ -121,7 +128,11 @@ async def async_setup_local_entry(
 def _sensor(
     coordinator: EnvoyCoordinator, description: Any, part_id: str, info: DeviceInfo
 ) -> SensorEntity:
-    kind = BatteryEnergySensor if isinstance(description, BatteryEnergyDescription) else EnvoySensor
+    kind: type[EnvoySensor | BatteryEnergySensor] = EnvoySensor
+    if isinstance(description, BatteryEnergyDescription):
+        kind = BatteryEnergySensor
+    elif description.counter:
+        kind = CounterSensor
     return kind(coordinator, description, part_id=part_id, device_info=info)
 
 
@@ -135,6 +146,64 @@ class EnvoySensor(EnvoyEntity, SensorEntity):
         """Value from the part's latest record."""
         record = self.record
         return None if record is None else self.entity_description.value_fn(record)
+
+
+class CounterSensor(EnvoySensor, RestoreSensor):
+    """A lifetime counter, never shown going back unless the drop lasts ``RESET_PROOF``.
+
+    HA's statistics take any decrease of a ``total_increasing`` sensor for a
+    meter reset: one glitch (a gateway answering 0 for a moment, or a LAN peer
+    posing as a legacy gateway) would book the whole lifetime again into one
+    hour of the Energy dashboard when the value comes back. The highest
+    reading is kept across restarts; a drop that lasts is a true reset.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """No reading yet."""
+        super().__init__(*args, **kwargs)
+        self._highest: float | None = None
+        self._lower_since: datetime | None = None
+        self._warned = False
+
+    async def async_added_to_hass(self) -> None:
+        """Start from the highest reading shown before the restart."""
+        await super().async_added_to_hass()
+        last = await self.async_get_last_sensor_data()
+        if (
+            last is not None
+            and last.native_unit_of_measurement == self.native_unit_of_measurement
+            and isinstance(last.native_value, int | float)
+        ):
+            self._highest = float(last.native_value)
+
+    @property
+    def native_value(self) -> StateType:
+        """The reading, or the highest one while a drop has not lasted."""
+        value = super().native_value
+        if not isinstance(value, int | float):
+            return value
+        if self._highest is None or value >= self._highest:
+            self._highest, self._lower_since = float(value), None
+            return value
+        now = dt_util.utcnow()
+        if self._lower_since is None:
+            self._lower_since = now
+            # A warning the first time; a peer that keeps doing it only fills the debug log.
+            log = _LOGGER.debug if self._warned else _LOGGER.warning
+            self._warned = True
+            log(
+                "%s fell from %s to %s; showing %s unless the drop lasts %s",
+                self.entity_id,
+                self._highest,
+                value,
+                self._highest,
+                RESET_PROOF,
+            )
+        elif now - self._lower_since >= RESET_PROOF:
+            _LOGGER.warning("%s was reset: it now counts from %s", self.entity_id, value)
+            self._highest, self._lower_since = float(value), None
+            return value
+        return self._highest
 
 
 class BatteryEnergySensor(EnvoyEntity, RestoreSensor):

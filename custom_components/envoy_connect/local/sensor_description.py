@@ -38,3 +38,9 @@ class EnvoySensorDescription(SensorEntityDescription, LocalFields):
     """A sensor reading ``value_fn(record)``."""
 
     value_fn: Callable[[Any], StateType]
+    #: A lifetime counter: never shown going back unless the drop lasts (``CounterSensor``).
+    counter: bool = False
+
+
+#: The fields of a lifetime counter (mixed into an energy quantity).
+COUNTER: dict[str, Any] = {"counter": True}

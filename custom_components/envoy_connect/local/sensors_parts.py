@@ -28,7 +28,7 @@ from ..quantities import (
 )
 from .devices import C6CC, COLLAR, ENCHARGE, ENPOWER, GATEWAY, GENERATOR, INVERTER
 from .entity import aggregate, has, has_all
-from .sensor_description import DIAGNOSTIC, EnvoySensorDescription, when
+from .sensor_description import COUNTER, DIAGNOSTIC, EnvoySensorDescription, when
 
 
 def _inverter(d: EnvoyData, sn: str) -> Any:
@@ -88,7 +88,7 @@ INVERTER_SENSORS: tuple[EnvoySensorDescription, ...] = (
     _detailed(
         "temperature", lambda i: i.temperature, TEMPERATURE | {"entity_category": DIAGNOSTIC}
     ),
-    _detailed("lifetime_energy", lambda i: i.lifetime_energy, ENERGY),
+    _detailed("lifetime_energy", lambda i: i.lifetime_energy, ENERGY | COUNTER),
     _detailed("energy_today", lambda i: i.energy_today, ENERGY),
     _detailed(
         "energy_produced",

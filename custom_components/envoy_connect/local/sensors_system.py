@@ -29,7 +29,7 @@ from ..quantities import (
 )
 from .devices import GATEWAY
 from .entity import has
-from .sensor_description import EnvoySensorDescription
+from .sensor_description import COUNTER, EnvoySensorDescription
 
 PHASES = ("L1", "L2", "L3")
 #: Some firmware reports a daily total offset by 2^32 for a while: not a real value.
@@ -104,7 +104,7 @@ def _totals(
             key=f"lifetime_{kind}",
             translation_key=f"lifetime_{kind}",
             value_fn=lambda s: s.watt_hours_lifetime,
-            **common | LIFETIME_ENERGY,
+            **common | LIFETIME_ENERGY | COUNTER,
         ),
     ]
     return base + [v for d in base for v in _phase_variants(d, phases)]
@@ -170,8 +170,8 @@ def _ct(ct: str) -> list[EnvoySensorDescription]:
     """Every measurement of one CT type, in total and per phase."""
     name = ct.replace("-", "_")
     looks: list[tuple[str, dict[str, Any], Callable[[Any], Any], bool]] = [
-        ("energy_delivered", LIFETIME_ENERGY, lambda m: m.energy_delivered, True),
-        ("energy_received", LIFETIME_ENERGY, lambda m: m.energy_received, True),
+        ("energy_delivered", LIFETIME_ENERGY | COUNTER, lambda m: m.energy_delivered, True),
+        ("energy_received", LIFETIME_ENERGY | COUNTER, lambda m: m.energy_received, True),
         ("power", POWER, lambda m: m.active_power, True),
         ("frequency", FREQUENCY, lambda m: m.frequency, False),
         ("voltage", VOLTAGE, lambda m: m.voltage, False),
