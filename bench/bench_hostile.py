@@ -116,7 +116,7 @@ async def main() -> None:
             await sim.stop()
         print(
             f"{who:4} {what:8}: peak {peak:7.1f} MiB, {elapsed:5.1f} s, "
-            f"{sent:6.1f} MiB sent by the peer -> {outcome}"
+            f"{sent:6.1f} MiB sent by the peer{' (inflated)' if gzip else ''} -> {outcome}"
         )
 
 

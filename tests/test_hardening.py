@@ -207,7 +207,10 @@ async def test_runaway_answer_is_an_outage(
     caplog: pytest.LogCaptureFixture,
     flood: tuple[int | None, bool],
 ) -> None:
-    """A huge, endless or gzip-bomb answer: cut at the cap (inflated), an outage, no traceback."""
+    """A huge, endless or gzip-bomb answer: an outage, no traceback, far from all of it read.
+
+    That the cap counts inflated bytes is shown in tests/api/test_gateway_io.py.
+    """
     size, gzip = flood
     entry = await setup_profile(hass, sim, "metered")
     real = sim.envoys["metered"]

@@ -65,7 +65,7 @@ def async_show_token_expiring(
 def async_show_token_short_lived(
     hass: HomeAssistant, entry: ConfigEntry, lifetime: timedelta, per_hour: int, per_day: int
 ) -> None:
-    """Fixable: Enlighten's tokens live less than the renewal margin; renewal is rationed."""
+    """Fixable: tokens renewed more often than the login ceilings sustain; data may pause."""
     minutes = max(1, round(lifetime.total_seconds() / 60))
     ir.async_create_issue(
         hass,

@@ -306,6 +306,9 @@ def test_state_roundtrip() -> None:
         (DEMO_OWNER, timedelta(minutes=10), timedelta(minutes=7, seconds=30)),
         (DEMO_INSTALLER, timedelta(minutes=59), timedelta(minutes=44, seconds=15)),
         (DEMO_OWNER, timedelta(days=29), timedelta(days=21, hours=18)),
+        # Either side of the notice: renewed every 30 minutes is what 48 logins a day allow.
+        (DEMO_OWNER, timedelta(minutes=40), timedelta(minutes=30)),
+        (DEMO_OWNER, timedelta(minutes=39), timedelta(minutes=29, seconds=15)),
     ],
 )
 async def test_short_tokens_serve_most_of_their_life(

@@ -12,6 +12,7 @@ from homeassistant.components.sensor import (
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
+    SensorExtraStoredData,
 )
 from homeassistant.const import EntityCategory
 from homeassistant.core import callback
@@ -28,6 +29,7 @@ from ..const import DOMAIN
 from ..quantities import ENERGY
 from . import LocalConfigEntry
 from .coordinator import EnvoyCoordinator
+from .counter import Change, HeldCounter
 from .devices import GATEWAY
 from .entity import EnvoyEntity, async_add_local_entities
 from .sensor_description import EnvoySensorDescription, StateType
@@ -41,13 +43,11 @@ from .sensors_parts import (
 from .sensors_system import SYSTEM_SENSORS
 
 _LOGGER = logging.getLogger(__name__)
+#: (entry, change) pairs already warned about in this run; the rest goes to debug.
+_WARNED: set[tuple[str, Change]] = set()
 
 #: Longer than this between two polls, and the power in between is unknown: not counted.
 MAX_INTEGRATION_GAP = timedelta(minutes=10)
-#: A counter below its highest reading for this long was truly reset (a replaced
-#: meter, a firmware update that restarts it); a shorter dip, such as the zeros a
-#: gateway may report while it starts, is a glitch and is not shown.
-RESET_PROOF = timedelta(hours=1)
 
 
 def battery_power(data: EnvoyData) -> float | None:
@@ -149,24 +149,15 @@ class EnvoySensor(EnvoyEntity, SensorEntity):
 
 
 class CounterSensor(EnvoySensor, RestoreSensor):
-    """A lifetime counter, never shown going back unless the drop lasts ``RESET_PROOF``.
-
-    HA's statistics take any decrease of a ``total_increasing`` sensor for a
-    meter reset: one glitch (a gateway answering 0 for a moment, or a LAN peer
-    posing as a legacy gateway) would book the whole lifetime again into one
-    hour of the Energy dashboard when the value comes back. The highest
-    reading is kept across restarts; a drop that lasts is a true reset.
-    """
+    """A lifetime counter: its highest reading until a drop proves to be a reset (``counter``)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """No reading yet."""
         super().__init__(*args, **kwargs)
-        self._highest: float | None = None
-        self._lower_since: datetime | None = None
-        self._warned = False
+        self._counter = HeldCounter()
 
     async def async_added_to_hass(self) -> None:
-        """Start from the highest reading shown before the restart."""
+        """Start from the highest reading kept before the restart."""
         await super().async_added_to_hass()
         last = await self.async_get_last_sensor_data()
         if (
@@ -174,36 +165,30 @@ class CounterSensor(EnvoySensor, RestoreSensor):
             and last.native_unit_of_measurement == self.native_unit_of_measurement
             and isinstance(last.native_value, int | float)
         ):
-            self._highest = float(last.native_value)
+            self._counter.restore(last.native_value)
+
+    @property
+    def extra_restore_state_data(self) -> SensorExtraStoredData:
+        """The highest reading, not the latest: an unknown reading must not erase it."""
+        return SensorExtraStoredData(self._counter.highest, self.native_unit_of_measurement)
 
     @property
     def native_value(self) -> StateType:
-        """The reading, or the highest one while a drop has not lasted."""
+        """The reading, or the highest one while a drop is not a proven reset."""
         value = super().native_value
         if not isinstance(value, int | float):
             return value
-        if self._highest is None or value >= self._highest:
-            self._highest, self._lower_since = float(value), None
-            return value
-        now = dt_util.utcnow()
-        if self._lower_since is None:
-            self._lower_since = now
-            # A warning the first time; a peer that keeps doing it only fills the debug log.
-            log = _LOGGER.debug if self._warned else _LOGGER.warning
-            self._warned = True
-            log(
-                "%s fell from %s to %s; showing %s unless the drop lasts %s",
-                self.entity_id,
-                self._highest,
-                value,
-                self._highest,
-                RESET_PROOF,
-            )
-        elif now - self._lower_since >= RESET_PROOF:
-            _LOGGER.warning("%s was reset: it now counts from %s", self.entity_id, value)
-            self._highest, self._lower_since = float(value), None
-            return value
-        return self._highest
+        shown, change = self._counter.read(value, dt_util.utcnow())
+        if change is not None:
+            # One warning per entry and kind: a gateway-wide glitch is one line, not dozens.
+            key = (self.coordinator.config_entry.entry_id, change)
+            log = _LOGGER.debug if key in _WARNED else _LOGGER.warning
+            _WARNED.add(key)
+            if change is Change.DROP:
+                log("%s fell from %s to %s; %s is shown", self.entity_id, shown, value, shown)
+            else:
+                log("%s was reset: it counts from %s now", self.entity_id, value)
+        return shown
 
 
 class BatteryEnergySensor(EnvoyEntity, RestoreSensor):
