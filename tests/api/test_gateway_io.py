@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import socket
 import zlib
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from unittest.mock import patch
 
 import aiohttp
@@ -23,6 +24,8 @@ from custom_components.envoy_connect.api.http import (
 )
 from custom_components.envoy_connect.api.token_manager import AuthState
 from simulator import SimulatorHarness
+
+type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 async def test_cookie_jar_keeps_the_gateway_cookie_for_its_own_port() -> None:
@@ -45,6 +48,23 @@ async def test_cookie_jar_without_port_takes_the_default_ports_only() -> None:
     assert not jar.filter_cookies(URL("http://envoy.local:81/production.json"))
 
 
+@asynccontextmanager
+async def _serve(path: str, handler: Handler) -> AsyncGenerator[str]:
+    """A loopback server answering ``path`` with ``handler``; yields the URL."""
+    app = web.Application()
+    app.router.add_get(path, handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    server = site._server
+    assert server is not None
+    try:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}{path}"
+    finally:
+        await runner.cleanup()
+
+
 @pytest.fixture
 async def announcer(socket_enabled: None) -> AsyncGenerator[str]:
     """A server that announces a body far over the cap."""
@@ -52,16 +72,8 @@ async def announcer(socket_enabled: None) -> AsyncGenerator[str]:
     async def huge(_request: web.Request) -> web.StreamResponse:
         return web.Response(body=b"x", headers={"Content-Length": str(MAX_RESPONSE_BYTES * 50)})
 
-    app = web.Application()
-    app.router.add_get("/", huge)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    server = site._server
-    assert server is not None
-    yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
-    await runner.cleanup()
+    async with _serve("/", huge) as url:
+        yield url
 
 
 async def test_announced_huge_answer_is_not_read(announcer: str) -> None:
@@ -85,16 +97,8 @@ async def gzip_bomb(socket_enabled: None) -> AsyncGenerator[str]:
             body=body, headers={"Content-Encoding": "gzip", "Content-Type": "application/json"}
         )
 
-    app = web.Application()
-    app.router.add_get("/production.json", bomb)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    server = site._server
-    assert server is not None
-    yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/production.json"
-    await runner.cleanup()
+    async with _serve("/production.json", bomb) as url:
+        yield url
 
 
 async def test_compressed_answer_is_capped_once_inflated(gzip_bomb: str) -> None:
